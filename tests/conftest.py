@@ -1,0 +1,68 @@
+"""Fixtures shared by every test module: users in each role and a headless browser."""
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+
+DEMO_GUIDE = Path(__file__).resolve().parent.parent / "demo" / "never-let-me-go.txt"
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+# Chromium, run as root in a closed network, needs these to start quickly and quietly.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def demo_guide_bytes() -> bytes:
+    return DEMO_GUIDE.read_bytes()
+
+
+@pytest.fixture
+def staff_user(db) -> User:
+    return User.objects.create_user("edith", "edith@example.com", "edith-password", is_staff=True,
+                                    is_superuser=True)
+
+
+@pytest.fixture
+def plain_user(db) -> User:
+    return User.objects.create_user("olive", "olive@example.com", "olive-password")
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (install it with: apt-get install -y chromium)")
+    # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from a thread
+    # with a running loop unless told the caller knows what it is doing (the tests do no async work).
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server) -> Iterator:
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
