@@ -1,0 +1,615 @@
+"""Clubs and their meetings.
+
+A club's hosts schedule meetings on a guide; the guide's questions are copied into the meeting so later
+edits to the guide never change a meeting that was held. During a live meeting the host steps through the
+questions while participants (club members, and guests when allowed) post answers.
+
+Two counters on a meeting keep concurrent screens honest:
+- `control_version` guards the host's controls: each control posts the version it saw, and only a
+  compare-and-set on that number moves the meeting, so two hosts pressing "Next question" at once move it
+  on once.
+- `version` counts every change anyone can see (controls, answers, likes, moderation). Screens compare it
+  to decide whether anything needs redrawing.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+import zoneinfo
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import Count, F, Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from guides.models import Guide
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+# Join codes avoid letters and digits that are easy to confuse when read off a shared screen.
+JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+JOIN_CODE_LENGTH = 6
+MAX_ANSWER_LENGTH = 2000
+MAX_DISPLAY_NAME_LENGTH = 40
+
+
+def new_invite_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
+class ClubQuerySet(models.QuerySet):
+    def of_user(self, user: AbstractBaseUser | AnonymousUser) -> ClubQuerySet:
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(memberships__user=user)
+
+
+class Club(models.Model):
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    slug = models.SlugField(max_length=140, unique=True)
+    time_zone = models.CharField(max_length=64, default="UTC", choices=time_zone_choices)
+    invite_token = models.CharField(max_length=40, unique=True, default=new_invite_token)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ClubQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("sessions:club", args=[self.slug])
+
+    @classmethod
+    @transaction.atomic
+    def create(
+        cls, *, name: str, host: AbstractBaseUser, description: str = "", time_zone: str = "UTC"
+    ) -> Club:
+        """Make a club with its creator as the first host."""
+        club = cls(name=name, description=description, time_zone=time_zone, slug=cls._unique_slug(name))
+        club.save()
+        Membership.objects.create(club=club, user=host, role=Membership.Role.HOST)
+        return club
+
+    @classmethod
+    def _unique_slug(cls, name: str) -> str:
+        # A random tail keeps slugs unique and unguessable, so a club's URL says nothing about other clubs.
+        base = slugify(name)[:100] or "club"
+        return f"{base}-{secrets.token_hex(3)}"
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def membership_of(self, user: AbstractBaseUser | AnonymousUser) -> Membership | None:
+        if not user.is_authenticated:
+            return None
+        return self.memberships.filter(user=user).first()
+
+    def join(self, user: AbstractBaseUser) -> Membership:
+        """Add a user as a member; joining twice keeps the first membership and its role."""
+        membership, _ = Membership.objects.get_or_create(club=self, user=user)
+        return membership
+
+    def reset_invite_token(self) -> None:
+        self.invite_token = new_invite_token()
+        self.save(update_fields=["invite_token"])
+
+
+class ClubError(Exception):
+    """A club change that would break a rule (e.g. leave a club with no host)."""
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        HOST = "host", "Host"
+        MEMBER = "member", "Member"
+
+    club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-role", "joined_at"]  # hosts first
+        constraints = [models.UniqueConstraint(fields=["club", "user"], name="one_membership_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.club} ({self.role})"
+
+    @property
+    def is_host(self) -> bool:
+        return self.role == self.Role.HOST
+
+    @transaction.atomic
+    def set_role(self, role: str) -> None:
+        if role == self.role:
+            return
+        if role != self.Role.HOST:
+            self._ensure_another_host()
+        self.role = role
+        self.save(update_fields=["role"])
+
+    @transaction.atomic
+    def end(self) -> None:
+        """Leave the club, or be removed from it."""
+        if self.is_host:
+            self._ensure_another_host()
+        self.delete()
+
+    def _ensure_another_host(self) -> None:
+        # Lock the club's host rows so two hosts stepping down at once cannot both succeed.
+        hosts = list(
+            Membership.objects.select_for_update()
+            .filter(club_id=self.club_id, role=self.Role.HOST)
+            .exclude(pk=self.pk)
+            .values_list("pk", flat=True)
+        )
+        if not hosts:
+            raise ClubError("A club always keeps at least one host. Make another member a co-host first.")
+
+
+class MeetingQuerySet(models.QuerySet):
+    def of_user(self, user: AbstractBaseUser | AnonymousUser) -> MeetingQuerySet:
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(club__memberships__user=user)
+
+    def upcoming(self) -> MeetingQuerySet:
+        return self.exclude(state=Meeting.State.ENDED).order_by("starts_at")
+
+    def past(self) -> MeetingQuerySet:
+        return self.filter(state=Meeting.State.ENDED).order_by("-starts_at")
+
+
+class ControlConflict(Exception):
+    """Another host changed the meeting since this host's screen last saw it."""
+
+
+class Meeting(models.Model):
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        LIVE = "live", "Live"
+        ENDED = "ended", "Ended"
+
+    class AnswersVisible(models.TextChoices):
+        IMMEDIATELY = "immediately", "Immediately"
+        AFTER_REVEAL = "after_reveal", "After the host reveals them"
+
+    club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="meetings")
+    guide = models.ForeignKey(Guide, on_delete=models.PROTECT, related_name="meetings")
+    starts_at = models.DateTimeField("date and time")
+    place = models.CharField("place or video link", max_length=300, blank=True)
+    allow_guests = models.BooleanField(default=True)
+    show_names = models.BooleanField(
+        default=True, help_text="Off: answers are anonymous to everyone but the host."
+    )
+    answers_visible = models.CharField(
+        max_length=12, choices=AnswersVisible.choices, default=AnswersVisible.IMMEDIATELY
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.SCHEDULED, db_index=True)
+    join_code = models.CharField(max_length=JOIN_CODE_LENGTH, unique=True, default=new_join_code)
+    current_question = models.ForeignKey(
+        "MeetingQuestion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answers_locked = models.BooleanField(default=False)
+    answers_revealed = models.BooleanField(default=False)
+    timer_ends_at = models.DateTimeField(null=True, blank=True)
+    control_version = models.PositiveIntegerField(default=1)
+    version = models.PositiveBigIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MeetingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at"]
+
+    def __str__(self) -> str:
+        return f"{self.guide.title} ({self.club.name}, {self.starts_at:%Y-%m-%d})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("sessions:meeting", args=[self.pk])
+
+    @property
+    def is_live(self) -> bool:
+        return self.state == self.State.LIVE
+
+    @property
+    def is_ended(self) -> bool:
+        return self.state == self.State.ENDED
+
+    @property
+    def answers_shown_to_participants(self) -> bool:
+        return self.answers_visible == self.AnswersVisible.IMMEDIATELY or self.answers_revealed
+
+    @classmethod
+    @transaction.atomic
+    def schedule(cls, *, club: Club, guide: Guide, by: AbstractBaseUser, **fields) -> Meeting:
+        """Create a meeting with its own copy of the guide's questions."""
+        for _ in range(10):
+            try:
+                with transaction.atomic():
+                    meeting = cls.objects.create(club=club, guide=guide, created_by=by, **fields)
+                break
+            except IntegrityError:  # join code taken: draw another
+                continue
+        else:  # pragma: no cover - 32**6 codes make ten collisions in a row practically impossible
+            raise IntegrityError("Could not draw a free join code.")
+        MeetingQuestion.objects.bulk_create(
+            MeetingQuestion(meeting=meeting, source=question, text=question.text, position=index)
+            for index, question in enumerate(guide.questions.order_by("position", "id"), start=1)
+        )
+        return meeting
+
+    def active_questions(self) -> list[MeetingQuestion]:
+        return [q for q in self.questions.all() if not q.skipped]
+
+    def touch(self) -> None:
+        """Count a change that screens must show."""
+        Meeting.objects.filter(pk=self.pk).update(version=F("version") + 1)
+        self.refresh_from_db(fields=["version"])
+
+    def _control(self, seen_version: int | None, **changes) -> None:
+        """Apply a host control if nobody else moved the meeting since `seen_version`.
+
+        `seen_version=None` applies it unconditionally (used where the outcome is the same either way).
+        """
+        query = Meeting.objects.filter(pk=self.pk)
+        if seen_version is not None:
+            query = query.filter(control_version=seen_version)
+        updated = query.update(control_version=F("control_version") + 1, version=F("version") + 1, **changes)
+        self.refresh_from_db()
+        if not updated:
+            raise ControlConflict("The meeting changed on another screen; here is where it is now.")
+
+    def start(self, seen_version: int | None = None) -> None:
+        if self.state != self.State.SCHEDULED:
+            return
+        first = next(iter(self.active_questions()), None)
+        self._control(
+            seen_version,
+            state=self.State.LIVE,
+            started_at=timezone.now(),
+            current_question=first,
+            answers_locked=False,
+            answers_revealed=False,
+            timer_ends_at=None,
+        )
+
+    def go_to(self, question: MeetingQuestion, seen_version: int | None) -> None:
+        if question.meeting_id != self.pk or question.skipped:
+            raise ValidationError("That question is not part of this meeting.")
+        self._control(
+            seen_version,
+            current_question=question,
+            answers_locked=False,
+            answers_revealed=False,
+            timer_ends_at=None,
+        )
+
+    def step(self, offset: int, seen_version: int | None) -> None:
+        """Move `offset` questions forward (1) or back (-1); at either end nothing moves."""
+        questions = self.active_questions()
+        if not questions:
+            return
+        ids = [q.pk for q in questions]
+        index = ids.index(self.current_question_id) if self.current_question_id in ids else -1
+        target = index + offset
+        if 0 <= target < len(questions):
+            self.go_to(questions[target], seen_version)
+
+    def set_locked(self, locked: bool, seen_version: int | None) -> None:
+        self._control(seen_version, answers_locked=locked)
+
+    def set_revealed(self, revealed: bool, seen_version: int | None) -> None:
+        self._control(seen_version, answers_revealed=revealed)
+
+    def start_timer(self, seconds: int, seen_version: int | None) -> None:
+        self._control(seen_version, timer_ends_at=timezone.now() + timedelta(seconds=seconds))
+
+    def stop_timer(self, seen_version: int | None) -> None:
+        self._control(seen_version, timer_ends_at=None)
+
+    def end(self, seen_version: int | None = None) -> None:
+        if self.state == self.State.ENDED:
+            return
+        self._control(seen_version, state=self.State.ENDED, ended_at=timezone.now(), timer_ends_at=None)
+
+    def participant_for_user(self, user: AbstractBaseUser, role: str) -> Participant:
+        """The account's participant in this meeting, created on first entry under a free display name."""
+        participant = self.participants.filter(user=user).first()
+        if participant is not None:
+            return participant
+        base = (user.get_full_name() or user.get_username())[: MAX_DISPLAY_NAME_LENGTH - 4]
+        for attempt in range(1, 50):
+            name = base if attempt == 1 else f"{base} ({attempt})"
+            try:
+                with transaction.atomic():
+                    participant = Participant.objects.create(
+                        meeting=self, user=user, display_name=name, role=role
+                    )
+                break
+            except IntegrityError:
+                existing = self.participants.filter(user=user).first()
+                if existing is not None:  # a second tab of the same person got there first
+                    return existing
+        else:  # pragma: no cover
+            raise JoinRefused("Could not find a free display name.")
+        self.touch()
+        return participant
+
+    def add_guest(self, display_name: str) -> Participant:
+        if not self.allow_guests:
+            raise JoinRefused("This meeting is for club members only. Log in to join.")
+        if self.is_ended:
+            raise JoinRefused("This meeting has ended.")
+        name = " ".join((display_name or "").split())
+        if not name:
+            raise JoinRefused("Enter a display name.")
+        if len(name) > MAX_DISPLAY_NAME_LENGTH:
+            raise JoinRefused(f"Display names can be at most {MAX_DISPLAY_NAME_LENGTH} characters.")
+        try:
+            with transaction.atomic():
+                participant = Participant.objects.create(
+                    meeting=self, display_name=name, role=Participant.Role.GUEST
+                )
+        except IntegrityError:
+            raise JoinRefused(
+                f"Someone in this meeting is already called “{name}”. Pick another name."
+            ) from None
+        self.touch()
+        return participant
+
+    def question_number(self) -> tuple[int, int]:
+        """(N, M) for "Question N of M"; N is 0 before the meeting starts."""
+        questions = self.active_questions()
+        ids = [q.pk for q in questions]
+        number = ids.index(self.current_question_id) + 1 if self.current_question_id in ids else 0
+        return number, len(questions)
+
+
+class JoinRefused(Exception):
+    """Why someone cannot join a meeting, in words to show them."""
+
+
+class MeetingQuestion(models.Model):
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="questions")
+    source = models.ForeignKey(
+        "guides.Question", on_delete=models.SET_NULL, null=True, blank=True, related_name="meeting_copies"
+    )
+    text = models.TextField(max_length=1000)
+    position = models.PositiveIntegerField(default=0)
+    skipped = models.BooleanField(default=False)
+    timer_seconds = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Optional countdown for answering this question."
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Rsvp(models.Model):
+    class Response(models.TextChoices):
+        GOING = "going", "Going"
+        MAYBE = "maybe", "Maybe"
+        NOT_GOING = "not_going", "Not going"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="rsvps")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rsvps")
+    response = models.CharField(max_length=10, choices=Response.choices)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "RSVP"
+        constraints = [models.UniqueConstraint(fields=["meeting", "user"], name="one_rsvp_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_response_display().lower()} to {self.meeting_id}"
+
+
+class Participant(models.Model):
+    """Someone in a meeting: a club member (linked to their account) or a guest known by a display name."""
+
+    class Role(models.TextChoices):
+        HOST = "host", "Host"
+        MEMBER = "member", "Member"
+        GUEST = "guest", "Guest"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="participations",
+    )
+    display_name = models.CharField(max_length=MAX_DISPLAY_NAME_LENGTH)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.GUEST)
+    removed = models.BooleanField(default=False)
+    joined_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["joined_at", "id"]
+        constraints = [
+            models.UniqueConstraint(Lower("display_name"), "meeting", name="unique_display_name_per_meeting"),
+            models.UniqueConstraint(
+                fields=["meeting", "user"], condition=Q(user__isnull=False), name="one_participant_per_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def is_guest(self) -> bool:
+        return self.role == self.Role.GUEST
+
+    @property
+    def is_host(self) -> bool:
+        return self.role == self.Role.HOST
+
+    def _check_can_answer(self, question: MeetingQuestion) -> None:
+        meeting = self.meeting
+        if self.removed:
+            raise AnswerRefused("The host removed you from this meeting.")
+        if meeting.is_ended:
+            raise AnswerRefused("This meeting has ended.")
+        if question.meeting_id != meeting.pk:
+            raise AnswerRefused("That question is not part of this meeting.")
+        if meeting.is_live and meeting.answers_locked and question.pk == meeting.current_question_id:
+            raise AnswerRefused("Answers are locked for this question.")
+
+    def post_answer(self, question: MeetingQuestion, text: str, client_token: uuid.UUID) -> Answer:
+        """Save an answer once per client token: a repeated post returns the answer already saved."""
+        existing = Answer.objects.filter(client_token=client_token).first()
+        if existing is not None:
+            if existing.participant_id != self.pk:
+                raise AnswerRefused("This form was already used. Reload the page and try again.")
+            return existing
+        text = clean_answer_text(text)
+        self._check_can_answer(question)
+        try:
+            with transaction.atomic():
+                answer = Answer.objects.create(
+                    question=question,
+                    participant=self,
+                    text=text,
+                    client_token=client_token,
+                    prepared=self.meeting.state == Meeting.State.SCHEDULED,
+                )
+        except IntegrityError:  # the same token won a race a moment ago
+            return Answer.objects.get(client_token=client_token, participant=self)
+        self.meeting.touch()
+        return answer
+
+    def edit_answer(self, answer: Answer, text: str) -> None:
+        self._check_owns(answer)
+        text = clean_answer_text(text)
+        self._check_can_answer(answer.question)
+        answer.text = text
+        answer.save(update_fields=["text", "updated_at"])
+        self.meeting.touch()
+
+    def delete_answer(self, answer: Answer) -> None:
+        self._check_owns(answer)
+        self._check_can_answer(answer.question)
+        answer.delete()
+        self.meeting.touch()
+
+    def toggle_like(self, answer: Answer) -> bool:
+        """Like an answer, or take the like back; returns whether it is now liked."""
+        if self.removed or answer.question.meeting_id != self.meeting_id:
+            raise AnswerRefused("You cannot like that answer.")
+        deleted, _ = Like.objects.filter(answer=answer, participant=self).delete()
+        liked = False
+        if not deleted:
+            try:
+                with transaction.atomic():
+                    Like.objects.create(answer=answer, participant=self)
+                liked = True
+            except IntegrityError:  # a second click raced the first
+                liked = True
+        self.meeting.touch()
+        return liked
+
+    def _check_owns(self, answer: Answer) -> None:
+        if answer.participant_id != self.pk:
+            raise AnswerRefused("You can only change your own answers.")
+
+    def remove(self) -> None:
+        """Take this participant out of the meeting (by the host); their answers stay in the record."""
+        self.removed = True
+        self.save(update_fields=["removed"])
+        self.meeting.touch()
+
+
+class AnswerRefused(Exception):
+    """An answer that cannot be saved, with the reason to show beside the field."""
+
+
+def clean_answer_text(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise AnswerRefused("Write an answer before posting it.")
+    if len(text) > MAX_ANSWER_LENGTH:
+        raise AnswerRefused(
+            f"Answers can be at most {MAX_ANSWER_LENGTH} characters; this one has {len(text)}."
+        )
+    return text
+
+
+class AnswerQuerySet(models.QuerySet):
+    def shown(self) -> AnswerQuerySet:
+        return self.filter(hidden=False)
+
+    def with_like_counts(self) -> AnswerQuerySet:
+        return self.annotate(like_count=Count("likes", distinct=True))
+
+
+class Answer(models.Model):
+    question = models.ForeignKey(MeetingQuestion, on_delete=models.CASCADE, related_name="answers")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="answers")
+    text = models.TextField(max_length=MAX_ANSWER_LENGTH)
+    # Each answer form carries a fresh token; a double click or a retried post reuses it and so
+    # finds the answer already saved instead of saving it twice.
+    client_token = models.UUIDField(unique=True, default=uuid.uuid4)
+    hidden = models.BooleanField(default=False)
+    prepared = models.BooleanField(default=False, help_text="Posted before the meeting started.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AnswerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+    def set_hidden(self, hidden: bool) -> None:
+        """Hide (moderate) an answer: it leaves every screen but stays in the record, marked hidden."""
+        self.hidden = hidden
+        self.save(update_fields=["hidden"])
+        self.question.meeting.touch()
+
+
+class Like(models.Model):
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="likes")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="likes")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["answer", "participant"], name="one_like_per_participant")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant} likes {self.answer_id}"
