@@ -1,0 +1,116 @@
+"""Who may see what: every club and meeting view gets its objects through these functions.
+
+The rules, checked on the server for each object:
+- Anonymous visitors are sent to log in for club and meeting pages (the join flow is open to them).
+- A logged-in user outside the club gets 404 for the club, its meetings and recaps: nothing tells them
+  the club exists. Staff are no exception; they work in the admin.
+- A guest (someone who joined one meeting by its code, identity kept in their session) sees only that
+  meeting's member view and recap.
+- Members see their clubs and meetings; hosts also get the controls (a member asking for a host page
+  gets 403, since they already know the club exists).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+
+from sessions.models import Club, Meeting, Membership, Participant
+
+SESSION_KEY = "bookclub_participants"
+
+
+class LoginRequired(Exception):
+    """Raised where an anonymous visitor must log in first; `login_redirect` turns it into a response."""
+
+
+def login_redirect(request: HttpRequest):
+    return redirect_to_login(request.get_full_path())
+
+
+def club_for_member(request: HttpRequest, slug: str) -> tuple[Club, Membership]:
+    if not request.user.is_authenticated:
+        raise LoginRequired
+    membership = (
+        Membership.objects.select_related("club").filter(club__slug=slug, user=request.user).first()
+    )
+    if membership is None:
+        raise Http404("No such club.")
+    return membership.club, membership
+
+
+def club_for_host(request: HttpRequest, slug: str) -> tuple[Club, Membership]:
+    club, membership = club_for_member(request, slug)
+    if not membership.is_host:
+        raise PermissionDenied("Only the club's hosts can do that.")
+    return club, membership
+
+
+def meeting_for_member(request: HttpRequest, pk: int) -> tuple[Meeting, Membership]:
+    if not request.user.is_authenticated:
+        raise LoginRequired
+    meeting = Meeting.objects.select_related("club", "guide", "current_question").filter(pk=pk).first()
+    membership = None
+    if meeting is not None:
+        membership = Membership.objects.filter(club_id=meeting.club_id, user=request.user).first()
+    if membership is None:
+        raise Http404("No such meeting.")
+    return meeting, membership
+
+
+def meeting_for_host(request: HttpRequest, pk: int) -> tuple[Meeting, Membership]:
+    meeting, membership = meeting_for_member(request, pk)
+    if not membership.is_host:
+        raise PermissionDenied("Only the club's hosts can do that.")
+    return meeting, membership
+
+
+@dataclass
+class Seat:
+    """The viewer's place in a meeting: their participant row and, for club members, their membership."""
+
+    meeting: Meeting
+    participant: Participant
+    membership: Membership | None
+
+    @property
+    def is_host(self) -> bool:
+        return self.membership is not None and self.membership.is_host
+
+
+def guest_participant_id(request: HttpRequest, meeting: Meeting) -> int | None:
+    return request.session.get(SESSION_KEY, {}).get(str(meeting.pk))
+
+
+def remember_guest(request: HttpRequest, participant: Participant) -> None:
+    seats = dict(request.session.get(SESSION_KEY, {}))
+    seats[str(participant.meeting_id)] = participant.pk
+    request.session[SESSION_KEY] = seats
+
+
+def seat_in_meeting(request: HttpRequest, pk: int, *, create: bool = True) -> Seat:
+    """The viewer's seat in meeting `pk`: as a club member (their participant is made on first entry)
+    or as a guest remembered in their session. Anyone else: log in (anonymous) or 404."""
+    meeting = Meeting.objects.select_related("club", "guide", "current_question").filter(pk=pk).first()
+    membership = None
+    if meeting is not None and request.user.is_authenticated:
+        membership = Membership.objects.filter(club_id=meeting.club_id, user=request.user).first()
+    if meeting is not None and membership is not None:
+        role = Participant.Role.HOST if membership.is_host else Participant.Role.MEMBER
+        participant = meeting.participants.filter(user=request.user).first()
+        if participant is None:
+            if not create:
+                raise Http404("Not in this meeting.")
+            participant = meeting.participant_for_user(request.user, role)
+        return Seat(meeting, participant, membership)
+    if meeting is not None:
+        participant_id = guest_participant_id(request, meeting)
+        participant = meeting.participants.filter(pk=participant_id).first() if participant_id else None
+        if participant is not None:
+            return Seat(meeting, participant, None)
+    if not request.user.is_authenticated:
+        raise LoginRequired
+    raise Http404("No such meeting.")
