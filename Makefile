@@ -26,6 +26,7 @@ install-dev: $(VENV)/.installed-dev
 run: export DEBUG ?= 1
 run: install
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py setup_demo
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
 	$(BIN)/uvicorn bookclub.asgi:application --host $(HOST) --port $(PORT)

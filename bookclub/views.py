@@ -6,11 +6,15 @@ from django.views.decorators.http import require_GET
 
 from guides.models import Guide
 
+# The home page shows the newest guides; the full, searchable library is one click away.
+HOME_GUIDES = 12
+
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    guides = Guide.objects.published().order_by("-updated_at", "title")
-    return render(request, "home.html", {"guides": guides})
+    guides = list(Guide.objects.published().order_by("-updated_at", "title")[: HOME_GUIDES + 1])
+    context = {"guides": guides[:HOME_GUIDES], "more_guides": len(guides) > HOME_GUIDES}
+    return render(request, "home.html", context)
 
 
 @require_GET
@@ -21,3 +25,10 @@ def healthz(request: HttpRequest) -> HttpResponse:
         cursor.execute("SELECT 1")
         cursor.fetchone()
     return HttpResponse("ok", content_type="text/plain")
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    """Placeholder: replaced by the accounts work."""
+    from django.http import Http404
+
+    raise Http404

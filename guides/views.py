@@ -1,9 +1,114 @@
+"""Public pages of the guide library: the searchable list and the guide page."""
+
+from __future__ import annotations
+
+import json
+
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.middleware import HtmxDetails
+
+from guides.models import Guide, GuideSections, ReviewStatus, Theme
+from guides.templatetags.guide_extras import markdown_to_text
+
+# Longer search input is not a search anyone types; cutting it keeps the query (and its SQL) small.
+MAX_QUERY_LENGTH = 100
+DESCRIPTION_LENGTH = 200
+
+# JSON may hold "</script>" or "<!--" inside strings; as \u escapes they still mean the same characters
+# to a JSON parser but can no longer end or confuse the script element that carries them.
+_SCRIPT_SAFE_JSON = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 
 
-def guide_list(request: HttpRequest) -> HttpResponse:
-    raise NotImplementedError
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
 
 
-def guide_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    raise NotImplementedError
+@require_GET
+@vary_on_headers("HX-Request", "HX-History-Restore-Request")
+def guide_list(request: HtmxHttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
+    theme_slug = request.GET.get("theme", "").strip()
+
+    visible = Guide.objects.visible_to(request.user)
+    guides = visible.prefetch_related("themes")
+    theme = None
+    if theme_slug:
+        theme = Theme.objects.filter(slug=theme_slug).first()
+        guides = guides.with_theme(theme_slug)
+    if query:
+        guides = guides.search(query)
+    guides = list(guides)
+
+    context = {"guides": guides, "query": query, "theme": theme, "theme_slug": theme_slug}
+    template_name = "guides/guide_list.html"
+    # A history restore (back button after the cache was dropped) wants the whole page, not the fragment.
+    if request.htmx and not request.htmx.history_restore_request:
+        template_name += "#results"
+        context["fragment"] = True
+    else:
+        context["themes"] = Theme.objects.filter(guides__in=visible).distinct()
+    return render(request, template_name, context)
+
+
+@require_GET
+def guide_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    guide = get_object_or_404(Guide.objects.visible_to(request.user).prefetch_related("themes"), slug=slug)
+    sections = guide.load_sections()
+    themes = list(guide.themes.all())
+    page_url = request.build_absolute_uri(guide.get_absolute_url())
+    image_url = request.build_absolute_uri(guide.illustration.url) if guide.illustration else ""
+    description = markdown_to_text(guide.summary or guide.about, DESCRIPTION_LENGTH)
+    factual = [*sections.adaptations, *sections.other_books, *sections.trivia]
+    context = {
+        "guide": guide,
+        "sections": sections,
+        "themes": themes,
+        "page_url": page_url,
+        "image_url": image_url,
+        "description": description,
+        "has_unverified": any(item.review_status == ReviewStatus.UNVERIFIED for item in factual),
+        "contents": _contents(guide, sections),
+        "json_ld": _book_json_ld(guide, themes, description, page_url, image_url),
+    }
+    return render(request, "guides/guide_detail.html", context)
+
+
+def _contents(guide: Guide, sections: GuideSections) -> list[tuple[str, str]]:
+    """(anchor, heading) of every section the page shows, in page order, for the "On this page" list."""
+    entries = [
+        ("summary", "Summary", guide.summary),
+        ("about", "What is it about?", guide.about),
+        ("questions", "Discussion questions", sections.questions),
+        ("talking-points", "What to say about it", sections.talking_points),
+        ("quotes", "Top quotes", sections.quotes),
+        ("adaptations", "Adaptations", sections.adaptations),
+        ("other-books", f"Other books by {guide.author}", sections.other_books),
+        ("trivia", "Did you know?", sections.trivia),
+    ]
+    return [(anchor, heading) for anchor, heading, content in entries if content]
+
+
+def _book_json_ld(
+    guide: Guide, themes: list[Theme], description: str, page_url: str, image_url: str
+) -> SafeString:
+    """schema.org Book data for search engines, safe to place inside a <script> data block."""
+    data: dict[str, object] = {
+        "@context": "https://schema.org",
+        "@type": "Book",
+        "name": guide.title,
+        "author": {"@type": "Person", "name": guide.author},
+        "url": page_url,
+    }
+    if description:
+        data["description"] = description
+    if image_url:
+        data["image"] = image_url
+    if themes:
+        data["about"] = [{"@type": "Thing", "name": theme.name} for theme in themes]
+        data["keywords"] = ", ".join(theme.name for theme in themes)
+    encoded = json.dumps(data, ensure_ascii=False).translate(_SCRIPT_SAFE_JSON)
+    return mark_safe(encoded)  # <, > and & are escaped above

@@ -15,6 +15,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_ROOT = tempfile.mkdtemp(prefix="bookclub-test-media-")
+# WhiteNoise warns about a missing STATIC_ROOT; the tests serve static files through the finders instead.
+STATIC_ROOT = tempfile.mkdtemp(prefix="bookclub-test-static-")
 # The browser tests talk plain HTTP to the live server, where Secure cookies would not come back.
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False

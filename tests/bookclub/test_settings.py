@@ -9,13 +9,21 @@ import pytest
 from django.apps import apps
 
 PROJECT = Path(__file__).resolve().parents[2]
+# The browser fixture sets DJANGO_ALLOW_ASYNC_UNSAFE for the whole run; a production process never has it.
+INHERITED_SETTINGS = {
+    "DEBUG",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "ALLOWED_HOSTS",
+    "SECURE_SSL_REDIRECT",
+    "REDIS_URL",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+}
 
 
 def run_django(code: str, **env: str) -> subprocess.CompletedProcess:
     """Import the real settings in a fresh interpreter with exactly the given environment."""
-    clean = {key: value for key, value in os.environ.items() if key not in {
-        "DEBUG", "SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT", "REDIS_URL",
-    }}
+    clean = {key: value for key, value in os.environ.items() if key not in INHERITED_SETTINGS}
     clean.update(env, DJANGO_SETTINGS_MODULE="bookclub.settings")
     script = "import django; django.setup(); from django.conf import settings\n" + code
     return subprocess.run(
@@ -77,8 +85,9 @@ def test_sqlite_runs_in_wal_mode_with_immediate_transactions_and_a_busy_timeout(
 
 
 def test_redis_url_makes_the_cache_shared():
-    result = run_django("print(settings.CACHES['default']['BACKEND'])", DEBUG="1",
-                        REDIS_URL="redis://127.0.0.1:6379/0")
+    result = run_django(
+        "print(settings.CACHES['default']['BACKEND'])", DEBUG="1", REDIS_URL="redis://127.0.0.1:6379/0"
+    )
     assert result.stdout.strip() == "django.core.cache.backends.redis.RedisCache"
 
 
@@ -91,10 +100,17 @@ def test_production_settings_pass_the_deployment_checks():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=PROJECT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "bookclub.settings", "DEBUG": "0",
-             "SECRET_KEY": "a-long-random-production-secret-" + "k" * 40, "ALLOWED_HOSTS": "club.example.org",
-             "SECURE_SSL_REDIRECT": "1"},
-        capture_output=True, text=True, timeout=60,
+        env={
+            **{k: v for k, v in os.environ.items() if k not in INHERITED_SETTINGS},
+            "DJANGO_SETTINGS_MODULE": "bookclub.settings",
+            "DEBUG": "0",
+            "SECRET_KEY": "a-long-random-production-secret-" + "k" * 40,
+            "ALLOWED_HOSTS": "club.example.org",
+            "SECURE_SSL_REDIRECT": "1",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
