@@ -121,7 +121,8 @@ class GuideImportForm(forms.Form):
     draft = forms.BooleanField(
         label="Import as draft",
         required=False,
-        initial=True,
+        # Same default as `manage.py import_guide`: imported guides are published unless asked otherwise.
+        initial=False,
         help_text="Members do not see a draft until an editor publishes it.",
     )
 
