@@ -391,6 +391,81 @@ class Meeting(models.Model):
         number = ids.index(self.current_question_id) + 1 if self.current_question_id in ids else 0
         return number, len(questions)
 
+    # Preparing a meeting: hosts change its details and its copy of the questions before and during the
+    # meeting, never after it. Each change counts as a change that screens must show.
+
+    def _lock_for_editing(self) -> Meeting:
+        """Lock this meeting's row until the transaction ends and return it fresh; refuse if it ended.
+
+        Holding the lock makes concurrent question edits by two hosts run one after the other, so
+        positions stay a clean 1..n and an edit can never slip in after the meeting ended.
+        """
+        fresh = Meeting.objects.select_for_update().get(pk=self.pk)
+        if fresh.is_ended:
+            raise ValidationError("This meeting has ended, so it can no longer be changed.", code="ended")
+        return fresh
+
+    @transaction.atomic
+    def change_details(
+        self, *, starts_at, place: str, allow_guests: bool, show_names: bool, answers_visible: str
+    ) -> None:
+        self._lock_for_editing()
+        self.starts_at = starts_at
+        self.place = place
+        self.allow_guests = allow_guests
+        self.show_names = show_names
+        self.answers_visible = answers_visible
+        # Only these fields: a full save would write back a stale current question or version.
+        self.save(update_fields=["starts_at", "place", "allow_guests", "show_names", "answers_visible"])
+        self.touch()
+
+    def set_rsvp(self, user: AbstractBaseUser, response: str) -> Rsvp:
+        if response not in Rsvp.Response.values:
+            raise ValidationError("Choose Going, Maybe or Not going.", code="invalid")
+        if self.is_ended:
+            raise ValidationError("This meeting has ended.", code="ended")
+        rsvp, _ = Rsvp.objects.update_or_create(meeting=self, user=user, defaults={"response": response})
+        return rsvp
+
+    @transaction.atomic
+    def add_question(self, text: str) -> MeetingQuestion:
+        """Append a question of the host's own after the guide's."""
+        text = clean_question_text(text)
+        self._lock_for_editing()
+        last = self.questions.aggregate(last=models.Max("position"))["last"] or 0
+        question = MeetingQuestion.objects.create(meeting=self, text=text, position=last + 1)
+        self.touch()
+        return question
+
+    @transaction.atomic
+    def move_question(self, question: MeetingQuestion, direction: str) -> None:
+        """Swap a question with its neighbour above ("up") or below ("down"); at either end nothing moves.
+
+        The current question stays current: it is a reference to the row, not to a position.
+        """
+        offsets = {"up": -1, "down": 1}
+        if direction not in offsets:
+            raise ValueError(f"Unknown direction {direction!r}.")
+        self._lock_for_editing()
+        questions = list(MeetingQuestion.objects.filter(meeting=self).order_by("position", "id"))
+        ids = [q.pk for q in questions]
+        if question.pk not in ids:
+            raise ValidationError("That question is not part of this meeting.", code="invalid")
+        index = ids.index(question.pk)
+        target = index + offsets[direction]
+        if not 0 <= target < len(questions):
+            return
+        questions[index], questions[target] = questions[target], questions[index]
+        changed = []
+        for position, item in enumerate(questions, start=1):
+            if item.position != position:
+                item.position = position
+                changed.append(item)
+            if item.pk == question.pk:
+                question.position = position
+        MeetingQuestion.objects.bulk_update(changed, ["position"])
+        self.touch()
+
 
 class JoinRefused(Exception):
     """Why someone cannot join a meeting, in words to show them."""
@@ -413,6 +488,44 @@ class MeetingQuestion(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+    @transaction.atomic
+    def set_skipped(self, skipped: bool) -> None:
+        """Leave a question out of the meeting (or bring it back) without losing it or its answers."""
+        fresh = self.meeting._lock_for_editing()
+        if skipped and fresh.is_live and fresh.current_question_id == self.pk:
+            # Stepping counts from the current question among the active ones; a skipped current
+            # question would send "Next question" back to the first.
+            raise ValidationError(
+                "This question is on screen now. Move to another question before skipping it.",
+                code="current",
+            )
+        self.skipped = skipped
+        self.save(update_fields=["skipped"])
+        self.meeting.touch()
+
+    @transaction.atomic
+    def reword(self, text: str) -> None:
+        text = clean_question_text(text)
+        self.meeting._lock_for_editing()
+        self.text = text
+        self.save(update_fields=["text"])
+        self.meeting.touch()
+
+
+MAX_QUESTION_LENGTH = 1000
+
+
+def clean_question_text(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError("Write the question before saving it.", code="required")
+    if len(text) > MAX_QUESTION_LENGTH:
+        raise ValidationError(
+            f"Questions can be at most {MAX_QUESTION_LENGTH} characters; this one has {len(text)}.",
+            code="max_length",
+        )
+    return text
 
 
 class Rsvp(models.Model):

@@ -1,39 +1,406 @@
-"""Placeholder views: replaced by the real ones."""
+"""Scheduling and preparing meetings: the meeting page, RSVPs, the calendar file and the question list.
 
+Hosts edit the meeting's own copy of the questions here before the meeting and while it runs (the
+presenter view reuses the "questions" partial of meeting_detail.html with `questions_context`).
+Members answer questions ahead on the same page; those forms post to the live helper's answer view.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.middleware import HtmxDetails
+
+from sessions import access
+from sessions.forms.meetings import MeetingCreateForm, MeetingForm
+from sessions.models import Answer, Meeting, MeetingQuestion, Membership, Rsvp
+
+DETAIL_TEMPLATE = "sessions/meetings/meeting_detail.html"
+FORM_TEMPLATE = "sessions/meetings/meeting_form.html"
+MEETING_LENGTH = timedelta(hours=2)
+_web_url = URLValidator(schemes=["http", "https"])
 
 
-def meeting_create(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
 
 
-def meeting_detail(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+# ---------- Scheduling ----------
 
 
-def meeting_edit(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+@require_http_methods(["GET", "POST"])
+def meeting_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    club, _ = access.club_for_host(request, slug)
+    form = MeetingCreateForm(request.POST if request.method == "POST" else None, club=club)
+    if form.is_valid():
+        meeting = Meeting.schedule(club=club, by=request.user, **form.cleaned_data)
+        messages.success(request, "Meeting scheduled. Members can now RSVP and answer questions ahead.")
+        return redirect(meeting)
+    return render(request, FORM_TEMPLATE, {"form": form, "club": club, "meeting": None})
 
 
-def rsvp(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+@require_http_methods(["GET", "POST"])
+def meeting_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    meeting, _ = _meeting_for_host(request, pk)
+    if meeting.is_ended:
+        messages.error(request, "This meeting has ended, so it can no longer be edited.")
+        return redirect(meeting)
+    form = MeetingForm(
+        request.POST if request.method == "POST" else None, instance=meeting, club=meeting.club
+    )
+    if form.is_valid():
+        try:
+            meeting.change_details(**form.cleaned_data)
+        except ValidationError as error:  # it ended while the form was open
+            messages.error(request, error.messages[0])
+            return redirect(meeting)
+        messages.success(request, "Meeting updated.")
+        return redirect(meeting)
+    return render(request, FORM_TEMPLATE, {"form": form, "club": meeting.club, "meeting": meeting})
 
 
-def meeting_ics(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+# ---------- The meeting page ----------
 
 
-def question_add(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+@require_GET
+def meeting_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    meeting, membership = _meeting_for_member(request, pk)
+    return render(request, DETAIL_TEMPLATE, _detail_context(request, meeting, membership))
 
 
-def question_edit(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+def _detail_context(request: HttpRequest, meeting: Meeting, membership: Membership, **extra) -> dict:
+    context = {
+        "meeting": meeting,
+        "club": meeting.club,
+        "guide": meeting.guide,
+        "is_host": membership.is_host,
+        "place_url": _web_url_or_blank(meeting.place),
+        **_rsvp_context(request, meeting),
+        **questions_context(request, meeting, is_host=membership.is_host),
+    }
+    context.update(extra)
+    return context
 
 
-def question_move(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+def _web_url_or_blank(place: str) -> str:
+    try:
+        _web_url(place)
+    except ValidationError:
+        return ""
+    return place
 
 
-def question_skip(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+# ---------- RSVP ----------
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+def rsvp(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    meeting, membership = _meeting_for_member(request, pk)
+    response = request.POST.get("response", "")
+    try:
+        saved = meeting.set_rsvp(request.user, response)
+    except ValidationError as error:
+        if request.htmx:
+            context = {"meeting": meeting, **_rsvp_context(request, meeting, error=error.messages[0])}
+            return render(request, DETAIL_TEMPLATE + "#rsvp", context, status=400)
+        context = _detail_context(request, meeting, membership, rsvp_error=error.messages[0])
+        return render(request, DETAIL_TEMPLATE, context, status=400)
+    if request.htmx:
+        context = {"meeting": meeting, **_rsvp_context(request, meeting, status="Saved.")}
+        return render(request, DETAIL_TEMPLATE + "#rsvp", context)
+    messages.success(request, f"Your RSVP is saved: {saved.get_response_display()}.")
+    return redirect(meeting)
+
+
+def _rsvp_context(request: HttpRequest, meeting: Meeting, *, error: str = "", status: str = "") -> dict:
+    rsvps = list(meeting.rsvps.select_related("user").order_by("updated_at", "id"))
+    counts = {value: 0 for value in Rsvp.Response.values}
+    for item in rsvps:
+        counts[item.response] += 1
+    mine = next((item.response for item in rsvps if item.user_id == request.user.pk), "")
+    return {
+        "rsvp_choices": [
+            {"value": value, "label": label, "count": counts[value], "chosen": value == mine}
+            for value, label in Rsvp.Response.choices
+        ],
+        "my_rsvp": mine,
+        "my_rsvp_label": Rsvp.Response(mine).label if mine else "",
+        "going": [
+            item.user.get_full_name() or item.user.get_username()
+            for item in rsvps
+            if item.response == Rsvp.Response.GOING
+        ],
+        "rsvp_error": error,
+        "rsvp_status": status,
+    }
+
+
+# ---------- Calendar file ----------
+
+
+@require_GET
+def meeting_ics(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    meeting, _ = _meeting_for_member(request, pk)
+    local_start = timezone.localtime(meeting.starts_at, meeting.club.tzinfo)
+    filename = f"{slugify(meeting.guide.title) or 'meeting'}-{local_start:%Y-%m-%d}.ics"
+    response = HttpResponse(
+        _icalendar(request, meeting).encode(), content_type="text/calendar; charset=utf-8"
+    )
+    response.headers["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+def _icalendar(request: HttpRequest, meeting: Meeting) -> str:
+    """The meeting as an RFC 5545 calendar with one event, times in UTC."""
+    meeting_url = request.build_absolute_uri(meeting.get_absolute_url())
+    guide_url = request.build_absolute_uri(meeting.guide.get_absolute_url())
+    description = (
+        f"{meeting.club.name} meets to discuss {meeting.guide.title} by {meeting.guide.author}.\n"
+        f"Meeting page: {meeting_url}\nGuide: {guide_url}"
+    )
+    host = request.get_host().rsplit(":", 1)[0] if request.get_host() else "bookclub"
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Bookclub//Meetings//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        # Stable per meeting, so importing the file again updates the event instead of adding another.
+        f"UID:meeting-{meeting.pk}@{host}",
+        f"DTSTAMP:{_ics_time(timezone.now())}",
+        f"DTSTART:{_ics_time(meeting.starts_at)}",
+        f"DTEND:{_ics_time(meeting.starts_at + MEETING_LENGTH)}",
+        f"SUMMARY:{_ics_text(f'{meeting.guide.title} — {meeting.club.name}')}",
+    ]
+    if meeting.place:
+        lines.append(f"LOCATION:{_ics_text(meeting.place)}")
+    lines += [
+        f"URL:{meeting_url}",
+        f"DESCRIPTION:{_ics_text(description)}",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return "".join(_ics_fold(line) + "\r\n" for line in lines)
+
+
+def _ics_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _ics_text(value: str) -> str:
+    """A TEXT value per RFC 5545 3.3.11: backslash, semicolon, comma and line breaks escaped."""
+    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
+    # Other control characters are not allowed in TEXT at all.
+    return "".join(char for char in value if char == "\t" or (ord(char) >= 0x20 and char != "\x7f"))
+
+
+def _ics_fold(line: str) -> str:
+    """Fold a content line into lines of at most 75 octets, never splitting a UTF-8 character."""
+    parts: list[str] = []
+    current, size = "", 0
+    for char in line:
+        width = len(char.encode())
+        limit = 75 if not parts else 74  # continuation lines start with a space, which counts
+        if size + width > limit:
+            parts.append(current)
+            current, size = char, width
+        else:
+            current += char
+            size += width
+    parts.append(current)
+    return "\r\n ".join(parts)
+
+
+# ---------- Questions ----------
+
+
+def questions_context(
+    request: HttpRequest,
+    meeting: Meeting,
+    *,
+    is_host: bool,
+    next_url: str = "",
+    status: str = "",
+    error: str = "",
+    edit_error: dict | None = None,
+    add_error: dict | None = None,
+) -> dict:
+    """What the "questions" partial needs: hosts see every question with its controls; members see the
+    questions still in the meeting with forms to answer ahead while it is scheduled."""
+    questions_query = meeting.questions.all()
+    if not is_host:
+        questions_query = questions_query.filter(skipped=False)
+    prepare = meeting.state == Meeting.State.SCHEDULED
+    if prepare:
+        own_answers = Answer.objects.filter(participant__user=request.user).order_by("created_at", "id")
+        questions_query = questions_query.prefetch_related(
+            Prefetch("answers", queryset=own_answers, to_attr="my_answers")
+        )
+    questions = list(questions_query)
+    number = 0
+    for question in questions:
+        if not question.skipped:
+            number += 1
+        question.number = None if question.skipped else number
+        # A fresh token per form: a double click then saves the answer once.
+        question.client_token = uuid.uuid4()
+    return {
+        "meeting": meeting,
+        "questions": questions,
+        "questions_shown": is_host or prepare,
+        "can_edit_questions": is_host and not meeting.is_ended,
+        "prepare": prepare,
+        "questions_next": next_url or meeting.get_absolute_url(),
+        "questions_status": status,
+        "questions_error": error,
+        "edit_error": edit_error or {},
+        "add_error": add_error or {},
+    }
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+def question_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    meeting, membership = _meeting_for_host(request, pk)
+    text = request.POST.get("text", "")
+    try:
+        meeting.add_question(text)
+    except ValidationError as error:
+        return _questions_refused(request, meeting, membership, error, add_error={"text": text})
+    return _questions_changed(request, meeting, "Question added at the end.")
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+def question_edit(request: HtmxHttpRequest, pk: int, question_id: int) -> HttpResponse:
+    meeting, membership = _meeting_for_host(request, pk)
+    question = _question_of(meeting, question_id)
+    text = request.POST.get("text", "")
+    try:
+        question.reword(text)
+    except ValidationError as error:
+        edit_error = {"question_id": question.pk, "text": text}
+        return _questions_refused(request, meeting, membership, error, edit_error=edit_error)
+    return _questions_changed(request, meeting, "Question reworded.")
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+def question_move(request: HtmxHttpRequest, pk: int, question_id: int) -> HttpResponse:
+    meeting, membership = _meeting_for_host(request, pk)
+    question = _question_of(meeting, question_id)
+    direction = request.POST.get("direction", "")
+    if direction not in ("up", "down"):
+        return HttpResponse("Move a question “up” or “down”.", status=400, content_type="text/plain")
+    try:
+        meeting.move_question(question, direction)
+    except ValidationError as error:
+        return _questions_refused(request, meeting, membership, error)
+    return _questions_changed(request, meeting, f"Question moved {direction}.")
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+def question_skip(request: HtmxHttpRequest, pk: int, question_id: int) -> HttpResponse:
+    meeting, membership = _meeting_for_host(request, pk)
+    question = _question_of(meeting, question_id)
+    # The forms say which state they want, so a double click skips once instead of undoing itself;
+    # without a value the post toggles.
+    wanted = request.POST.get("skipped", "")
+    skipped = {"true": True, "false": False}.get(wanted, not question.skipped)
+    try:
+        question.set_skipped(skipped)
+    except ValidationError as error:
+        return _questions_refused(request, meeting, membership, error)
+    return _questions_changed(request, meeting, "Question skipped." if skipped else "Question back in.")
+
+
+def _question_of(meeting: Meeting, question_id: int) -> MeetingQuestion:
+    question = get_object_or_404(MeetingQuestion, meeting=meeting, pk=question_id)
+    question.meeting = meeting
+    return question
+
+
+def _next_url(request: HttpRequest, meeting: Meeting) -> str:
+    """Where a question change came from (the meeting page or the presenter view), if it is ours."""
+    next_url = request.POST.get("next", "")
+    if next_url and url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return next_url
+    return meeting.get_absolute_url()
+
+
+def _questions_changed(request: HtmxHttpRequest, meeting: Meeting, status: str) -> HttpResponse:
+    if request.htmx:
+        next_url = _next_url(request, meeting)
+        context = questions_context(request, meeting, is_host=True, next_url=next_url, status=status)
+        return render(request, DETAIL_TEMPLATE + "#questions", context)
+    messages.success(request, status)
+    return redirect(_next_url(request, meeting))
+
+
+def _questions_refused(
+    request: HtmxHttpRequest, meeting: Meeting, membership: Membership, error: ValidationError, **typed
+) -> HttpResponse:
+    """Show why a question change was refused, keeping what the host typed beside the field."""
+    message = error.messages[0]
+    meeting.refresh_from_db(fields=["state", "current_question", "version"])
+    if error.code == "ended":  # the fields are gone once the meeting ended: say so above the list
+        typed = {}
+    next_url = _next_url(request, meeting)
+    if request.htmx:
+        context = questions_context(
+            request, meeting, is_host=True, next_url=next_url, **_placed(message, typed)
+        )
+        return render(request, DETAIL_TEMPLATE + "#questions", context, status=422)
+    if not typed:  # nothing typed to keep: say why on the page the host came from
+        messages.error(request, message)
+        return redirect(next_url)
+    context = _detail_context(request, meeting, membership)
+    context.update(
+        questions_context(request, meeting, is_host=True, next_url=next_url, **_placed(message, typed))
+    )
+    return render(request, DETAIL_TEMPLATE, context)
+
+
+def _placed(message: str, typed: dict) -> dict:
+    """Put the message beside the field it is about, or above the list when it is about the meeting."""
+    for key in ("edit_error", "add_error"):
+        if key in typed:
+            return {key: {**typed[key], "message": message}}
+    return {"error": message}
+
+
+# ---------- Access ----------
+
+
+def _refuse_guests(request: HttpRequest, pk: int) -> None:
+    """A guest who joined this meeting by its code gets its member view and recap, not these pages."""
+    if not request.user.is_authenticated and str(pk) in request.session.get(access.SESSION_KEY, {}):
+        raise Http404("No such meeting.")
+
+
+def _meeting_for_member(request: HttpRequest, pk: int) -> tuple[Meeting, Membership]:
+    _refuse_guests(request, pk)
+    return access.meeting_for_member(request, pk)
+
+
+def _meeting_for_host(request: HttpRequest, pk: int) -> tuple[Meeting, Membership]:
+    _refuse_guests(request, pk)
+    return access.meeting_for_host(request, pk)
