@@ -148,11 +148,12 @@ def test_the_presenter_counts_people_in_without_the_removed(host_client, live_me
     assert 'Remove<span class="visually-hidden"> Kathy</span>' not in page
 
 
-def test_the_host_sees_answers_with_names_even_in_an_anonymous_meeting(host_client, live_meeting, ruth):
+def test_the_shared_presenter_screen_keeps_an_anonymous_meeting_anonymous(host_client, live_meeting, ruth):
     Meeting.objects.filter(pk=live_meeting.pk).update(show_names=False)
     page = page_text(host_client.get(url("present", live_meeting)))
     assert "Ruth&#x27;s thoughts on Hailsham" in page
-    assert '<span class="answer__name">Ruth</span>' in page
+    assert '<span class="answer__name">Anonymous</span>' in page
+    assert '<span class="answer__name">Ruth</span>' not in page
     assert 'id="hide-' in page
 
 
@@ -572,9 +573,12 @@ def test_answers_wait_for_the_reveal_when_the_meeting_says_so(
     assert "Ruth&#x27;s thoughts" not in page
     assert "The host will reveal everyone's answers." in page
     assert member_client.post(url("answer_like", live_meeting, ruths_answer.pk)).status_code == 404
-    assert "Ruth&#x27;s thoughts" in page_text(host_client.get(url("present", live_meeting)))
+    presenter = page_text(host_client.get(url("present", live_meeting)))
+    assert "Ruth&#x27;s thoughts" not in presenter  # the presenter is a shared screen
+    assert "1 answer waiting." in presenter
     control(host_client, live_meeting, "reveal")
     assert "Ruth&#x27;s thoughts" in page_text(member_client.get(url("live", live_meeting)))
+    assert "Ruth&#x27;s thoughts" in page_text(host_client.get(url("present", live_meeting)))
 
 
 def test_a_like_toggles_once_per_participant(member_client, guest_client, live_meeting, ruths_answer):
