@@ -5,6 +5,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from guides.models import Guide
+from sessions.views.clubs import your_clubs
 
 # The home page shows the newest guides; the full, searchable library is one click away.
 HOME_GUIDES = 12
@@ -13,7 +14,11 @@ HOME_GUIDES = 12
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     guides = list(Guide.objects.published().order_by("-updated_at", "title")[: HOME_GUIDES + 1])
-    context = {"guides": guides[:HOME_GUIDES], "more_guides": len(guides) > HOME_GUIDES}
+    context = {
+        "guides": guides[:HOME_GUIDES],
+        "more_guides": len(guides) > HOME_GUIDES,
+        "memberships": your_clubs(request.user),
+    }
     return render(request, "home.html", context)
 
 
@@ -25,10 +30,3 @@ def healthz(request: HttpRequest) -> HttpResponse:
         cursor.execute("SELECT 1")
         cursor.fetchone()
     return HttpResponse("ok", content_type="text/plain")
-
-
-def signup(request: HttpRequest) -> HttpResponse:
-    """Placeholder: replaced by the accounts work."""
-    from django.http import Http404
-
-    raise Http404

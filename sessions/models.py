@@ -130,7 +130,7 @@ class Membership(models.Model):
     joined_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["-role", "joined_at"]  # hosts first
+        ordering = ["role", "joined_at"]  # "host" sorts before "member"
         constraints = [models.UniqueConstraint(fields=["club", "user"], name="one_membership_per_user")]
 
     def __str__(self) -> str:

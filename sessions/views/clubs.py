@@ -1,31 +1,205 @@
-"""Placeholder views: replaced by the real ones."""
+"""Clubs: starting one, its page, the invite link and the members' roles.
 
-from django.http import Http404, HttpRequest, HttpResponse
+Every view gets its club through `sessions.access`, so an outsider learns nothing (404) and a member
+asking for a host action gets 403. The rules (a club always keeps a host, joining twice is harmless) live
+on the models; these views only report what the models refused.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, OuterRef, Subquery
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
+
+from sessions import access
+from sessions.forms.clubs import ClubForm
+from sessions.models import Club, ClubError, Meeting, Membership
+
+DETAIL_TEMPLATE = "sessions/clubs/club_detail.html"
+FORM_TEMPLATE = "sessions/clubs/club_form.html"
+INVALID_INVITE_TEMPLATE = "sessions/clubs/invite_invalid.html"
 
 
-def club_create(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
 
 
-def club_detail(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+def your_clubs(user) -> list[Membership]:
+    """The user's memberships for the home page, each with its club, member count and next meeting."""
+    if not user.is_authenticated:
+        return []
+    member_count = (
+        Membership.objects.filter(club=OuterRef("club"))
+        .order_by()
+        .values("club")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    next_meeting = Meeting.objects.filter(club=OuterRef("club")).upcoming().values("starts_at")[:1]
+    return list(
+        Membership.objects.filter(user=user)
+        .select_related("club")
+        .annotate(member_count=Subquery(member_count), next_meeting_at=Subquery(next_meeting))
+        .order_by("club__name", "club__pk")
+    )
 
 
-def invite_reset(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+# ---------- Starting a club ----------
 
 
-def member_role(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+@login_required
+@require_http_methods(["GET", "POST"])
+def club_create(request: HtmxHttpRequest) -> HttpResponse:
+    form = ClubForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        club = Club.create(host=request.user, **form.cleaned_data)
+        messages.success(request, "Club created. Share the invite link below to bring your members in.")
+        return redirect(club)
+    return render(request, FORM_TEMPLATE, {"form": form})
 
 
-def member_remove(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+# ---------- The club page ----------
 
 
-def club_leave(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+@require_GET
+def club_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    club, membership = access.club_for_member(request, slug)
+    return render(request, DETAIL_TEMPLATE, _detail_context(request, club, membership))
 
 
-def invite_accept(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+def _detail_context(request: HttpRequest, club: Club, membership: Membership) -> dict:
+    return {
+        "club": club,
+        "membership": membership,
+        "is_host": membership.is_host,
+        "upcoming": list(club.meetings.upcoming().select_related("guide")),
+        "past": list(club.meetings.past().select_related("guide")),
+        **_members_context(club, membership),
+        **_invite_context(request, club, membership),
+    }
+
+
+def _members_context(club: Club, membership: Membership) -> dict:
+    # Ordered here rather than by Membership.Meta: "role" descending would put members before hosts.
+    members = list(club.memberships.select_related("user").order_by("role", "joined_at", "pk"))
+    return {"club": club, "membership": membership, "is_host": membership.is_host, "members": members}
+
+
+def _invite_context(request: HttpRequest, club: Club, membership: Membership) -> dict:
+    if not membership.is_host:
+        return {"invite_url": ""}
+    path = reverse("sessions:invite", args=[club.invite_token])
+    return {"club": club, "is_host": True, "invite_url": request.build_absolute_uri(path)}
+
+
+# ---------- Host actions ----------
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+def invite_reset(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    club, membership = access.club_for_host(request, slug)
+    club.reset_invite_token()
+    messages.success(request, "Invite link reset. The old link no longer works.")
+    if request.htmx:
+        return render(request, DETAIL_TEMPLATE + "#invite", _invite_context(request, club, membership))
+    return redirect(club)
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+def member_role(request: HtmxHttpRequest, slug: str, membership_id: int) -> HttpResponse:
+    club, membership = access.club_for_host(request, slug)
+    target = _member_of(club, membership_id)
+    role = request.POST.get("role", "")
+    if role not in Membership.Role.values:
+        return HttpResponseBadRequest("Choose host or member.")
+    try:
+        target.set_role(role)
+    except ClubError as error:
+        messages.error(request, str(error))
+        return _after_member_change(request, club, membership, failed=True)
+    name = target.user.get_username()
+    if target.pk == membership.pk:
+        messages.success(request, "You are now a member of this club; its hosts keep the controls.")
+        # Their page still shows host controls they no longer have: load it afresh.
+        return _client_redirect(request, club.get_absolute_url())
+    if role == Membership.Role.HOST:
+        messages.success(request, f"{name} is now a co-host.")
+    else:
+        messages.success(request, f"{name} is now a member.")
+    return _after_member_change(request, club, membership)
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+def member_remove(request: HtmxHttpRequest, slug: str, membership_id: int) -> HttpResponse:
+    club, membership = access.club_for_host(request, slug)
+    target = _member_of(club, membership_id)
+    try:
+        target.end()
+    except ClubError as error:
+        messages.error(request, str(error))
+        return _after_member_change(request, club, membership, failed=True)
+    if target.pk == membership.pk:
+        messages.success(request, f"You left {club.name}.")
+        return _client_redirect(request, reverse("home"))
+    messages.success(request, f"Removed {target.user.get_username()} from the club.")
+    return _after_member_change(request, club, membership)
+
+
+def _member_of(club: Club, membership_id: int) -> Membership:
+    return get_object_or_404(Membership.objects.select_related("user"), club=club, pk=membership_id)
+
+
+def _after_member_change(
+    request: HtmxHttpRequest, club: Club, membership: Membership, *, failed: bool = False
+) -> HttpResponse:
+    if request.htmx:
+        context = _members_context(club, membership)
+        return render(request, DETAIL_TEMPLATE + "#members", context, status=422 if failed else 200)
+    return redirect(club)
+
+
+def _client_redirect(request: HtmxHttpRequest, url: str) -> HttpResponse:
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+# ---------- Leaving and joining ----------
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+def club_leave(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    club, membership = access.club_for_member(request, slug)
+    try:
+        membership.end()
+    except ClubError as error:
+        messages.error(request, str(error))
+        return _client_redirect(request, club.get_absolute_url())
+    messages.success(request, f"You left {club.name}.")
+    return _client_redirect(request, reverse("home"))
+
+
+@require_GET
+def invite_accept(request: HtmxHttpRequest, token: str) -> HttpResponse:
+    club = Club.objects.filter(invite_token=token).first()
+    if club is None:
+        # Checked before asking anyone to log in: signing up for a dead link would waste their time.
+        return render(request, INVALID_INVITE_TEMPLATE, status=404)
+    if not request.user.is_authenticated:
+        messages.info(request, f"Log in or sign up to join {club.name}.")
+        raise access.LoginRequired
+    if club.membership_of(request.user) is not None:
+        messages.info(request, f"You are already in {club.name}.")
+    else:
+        club.join(request.user)
+        messages.success(request, f"You joined {club.name}.")
+    return redirect(club)
