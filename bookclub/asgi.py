@@ -1,9 +1,50 @@
-"""ASGI entry point: `uvicorn bookclub.asgi:application` is a complete server (WhiteNoise serves static files)."""
+"""ASGI entry point: `uvicorn bookclub.asgi:application` is a complete server (WhiteNoise serves static files).
+
+The wrapper answers the ASGI lifespan protocol, which Django does not, so that a server shutdown can end
+the meetings' open event streams at once instead of waiting for them: browsers reconnect by themselves
+to whichever process is up.
+"""
 
 import os
+import signal
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bookclub.settings")
 
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+from sessions import events  # noqa: E402  (needs the settings configured above)
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _end_streams_on_stop_signals() -> None:
+    """Chain onto the server's own handlers: it stops accepting; we end the streams it would wait for."""
+    for number in STOP_SIGNALS:
+        previous = signal.getsignal(number)
+
+        def handler(signum, frame, previous=previous):
+            events.hub.shut_down()
+            if callable(previous):
+                previous(signum, frame)
+
+        signal.signal(number, handler)
+
+
+async def application(scope, receive, send):
+    if scope["type"] != "lifespan":
+        await django_application(scope, receive, send)
+        return
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            try:
+                _end_streams_on_stop_signals()
+            except ValueError:  # not the main thread (an embedding test server): nothing to chain
+                pass
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            events.hub.shut_down()
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -37,6 +37,16 @@ def envint(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number; got {value!r}.") from None
 
 
+def envfloat(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number; got {value!r}.") from None
+
+
 def envlist(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None:
@@ -98,6 +108,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "sessions.context_processors.live",
             ],
         },
     },
@@ -132,6 +143,18 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Live meetings (see sessions/events.py): how open screens hear of changes across server processes.
+LIVE_BROKER = os.environ.get("LIVE_BROKER", "auto")
+if LIVE_BROKER not in {"auto", "local", "redis", "postgres"}:
+    raise ImproperlyConfigured(f"LIVE_BROKER must be auto, local, redis or postgres; got {LIVE_BROKER!r}.")
+if LIVE_BROKER == "redis" and not REDIS_URL:
+    raise ImproperlyConfigured("LIVE_BROKER=redis needs REDIS_URL.")
+# Seconds between heartbeats on a live stream; each one also re-reads the meeting, healing lost events.
+LIVE_HEARTBEAT_SECONDS = envfloat("LIVE_HEARTBEAT_SECONDS", 15)
+# Seconds between polls when a screen has no live stream (a buffering proxy, a WSGI server); 0 turns
+# polling off entirely.
+LIVE_POLL_SECONDS = envfloat("LIVE_POLL_SECONDS", 2)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

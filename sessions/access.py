@@ -34,9 +34,7 @@ def login_redirect(request: HttpRequest):
 def club_for_member(request: HttpRequest, slug: str) -> tuple[Club, Membership]:
     if not request.user.is_authenticated:
         raise LoginRequired
-    membership = (
-        Membership.objects.select_related("club").filter(club__slug=slug, user=request.user).first()
-    )
+    membership = Membership.objects.select_related("club").filter(club__slug=slug, user=request.user).first()
     if membership is None:
         raise Http404("No such club.")
     return membership.club, membership

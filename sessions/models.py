@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from guides.models import Guide
+from sessions import events
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -268,10 +269,16 @@ class Meeting(models.Model):
     def active_questions(self) -> list[MeetingQuestion]:
         return [q for q in self.questions.all() if not q.skipped]
 
-    def touch(self) -> None:
-        """Count a change that screens must show."""
+    def touch(self, *, removed_participant: int | None = None) -> None:
+        """Count a change that screens must show, and tell the open screens once it is committed."""
         Meeting.objects.filter(pk=self.pk).update(version=F("version") + 1)
-        self.refresh_from_db(fields=["version"])
+        self.refresh_from_db(fields=["version", "state"])
+        self._announce(removed_participant=removed_participant)
+
+    def _announce(self, *, removed_participant: int | None = None) -> None:
+        events.announce(
+            events.Change(self.pk, self.version, ended=self.is_ended, removed_participant=removed_participant)
+        )
 
     def _control(self, seen_version: int | None, **changes) -> None:
         """Apply a host control if nobody else moved the meeting since `seen_version`.
@@ -285,6 +292,7 @@ class Meeting(models.Model):
         self.refresh_from_db()
         if not updated:
             raise ControlConflict("The meeting changed on another screen; here is where it is now.")
+        self._announce()
 
     def start(self, seen_version: int | None = None) -> None:
         if self.state != self.State.SCHEDULED:
@@ -661,7 +669,7 @@ class Participant(models.Model):
         """Take this participant out of the meeting (by the host); their answers stay in the record."""
         self.removed = True
         self.save(update_fields=["removed"])
-        self.meeting.touch()
+        self.meeting.touch(removed_participant=self.pk)
 
 
 class AnswerRefused(Exception):

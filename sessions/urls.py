@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sessions.views import clubs, live, meetings, recap
+from sessions.views import clubs, live, meetings, recap, stream
 
 app_name = "sessions"
 urlpatterns = [
@@ -36,6 +36,7 @@ urlpatterns = [
     path("join/", live.join, name="join"),
     path("join/<str:code>", live.join_code, name="join_code"),
     path("meetings/<int:pk>/live/", live.member_view, name="live"),
+    path("meetings/<int:pk>/events/", stream.meeting_events, name="events"),
     path("meetings/<int:pk>/answers/", live.answer_post, name="answer_post"),
     path("meetings/<int:pk>/answers/<int:answer_id>/edit/", live.answer_edit, name="answer_edit"),
     path("meetings/<int:pk>/answers/<int:answer_id>/delete/", live.answer_delete, name="answer_delete"),

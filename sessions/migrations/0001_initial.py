@@ -10,164 +10,386 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('guides', '0001_initial'),
+        ("guides", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Club',
+            name="Club",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('description', models.TextField(blank=True)),
-                ('slug', models.SlugField(max_length=140, unique=True)),
-                ('time_zone', models.CharField(choices=sessions.models.time_zone_choices, default='UTC', max_length=64)),
-                ('invite_token', models.CharField(default=sessions.models.new_invite_token, max_length=40, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("description", models.TextField(blank=True)),
+                ("slug", models.SlugField(max_length=140, unique=True)),
+                (
+                    "time_zone",
+                    models.CharField(choices=sessions.models.time_zone_choices, default="UTC", max_length=64),
+                ),
+                (
+                    "invite_token",
+                    models.CharField(default=sessions.models.new_invite_token, max_length=40, unique=True),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Meeting',
+            name="Meeting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.DateTimeField(verbose_name='date and time')),
-                ('place', models.CharField(blank=True, max_length=300, verbose_name='place or video link')),
-                ('allow_guests', models.BooleanField(default=True)),
-                ('show_names', models.BooleanField(default=True, help_text='Off: answers are anonymous to everyone but the host.')),
-                ('answers_visible', models.CharField(choices=[('immediately', 'Immediately'), ('after_reveal', 'After the host reveals them')], default='immediately', max_length=12)),
-                ('state', models.CharField(choices=[('scheduled', 'Scheduled'), ('live', 'Live'), ('ended', 'Ended')], db_index=True, default='scheduled', max_length=10)),
-                ('join_code', models.CharField(default=sessions.models.new_join_code, max_length=6, unique=True)),
-                ('answers_locked', models.BooleanField(default=False)),
-                ('answers_revealed', models.BooleanField(default=False)),
-                ('timer_ends_at', models.DateTimeField(blank=True, null=True)),
-                ('control_version', models.PositiveIntegerField(default=1)),
-                ('version', models.PositiveBigIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('club', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='meetings', to='club_sessions.club')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('guide', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='meetings', to='guides.guide')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("starts_at", models.DateTimeField(verbose_name="date and time")),
+                ("place", models.CharField(blank=True, max_length=300, verbose_name="place or video link")),
+                ("allow_guests", models.BooleanField(default=True)),
+                (
+                    "show_names",
+                    models.BooleanField(
+                        default=True, help_text="Off: answers are anonymous to everyone but the host."
+                    ),
+                ),
+                (
+                    "answers_visible",
+                    models.CharField(
+                        choices=[
+                            ("immediately", "Immediately"),
+                            ("after_reveal", "After the host reveals them"),
+                        ],
+                        default="immediately",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("scheduled", "Scheduled"), ("live", "Live"), ("ended", "Ended")],
+                        db_index=True,
+                        default="scheduled",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "join_code",
+                    models.CharField(default=sessions.models.new_join_code, max_length=6, unique=True),
+                ),
+                ("answers_locked", models.BooleanField(default=False)),
+                ("answers_revealed", models.BooleanField(default=False)),
+                ("timer_ends_at", models.DateTimeField(blank=True, null=True)),
+                ("control_version", models.PositiveIntegerField(default=1)),
+                ("version", models.PositiveBigIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "club",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="meetings",
+                        to="club_sessions.club",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "guide",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="meetings",
+                        to="guides.guide",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['starts_at'],
+                "ordering": ["starts_at"],
             },
         ),
         migrations.CreateModel(
-            name='MeetingQuestion',
+            name="MeetingQuestion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField(max_length=1000)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('skipped', models.BooleanField(default=False)),
-                ('timer_seconds', models.PositiveSmallIntegerField(blank=True, help_text='Optional countdown for answering this question.', null=True)),
-                ('meeting', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='questions', to='club_sessions.meeting')),
-                ('source', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='meeting_copies', to='guides.question')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.TextField(max_length=1000)),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("skipped", models.BooleanField(default=False)),
+                (
+                    "timer_seconds",
+                    models.PositiveSmallIntegerField(
+                        blank=True, help_text="Optional countdown for answering this question.", null=True
+                    ),
+                ),
+                (
+                    "meeting",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="questions",
+                        to="club_sessions.meeting",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="meeting_copies",
+                        to="guides.question",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.AddField(
-            model_name='meeting',
-            name='current_question',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='club_sessions.meetingquestion'),
+            model_name="meeting",
+            name="current_question",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="club_sessions.meetingquestion",
+            ),
         ),
         migrations.CreateModel(
-            name='Answer',
+            name="Answer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField(max_length=2000)),
-                ('client_token', models.UUIDField(default=uuid.uuid4, unique=True)),
-                ('hidden', models.BooleanField(default=False)),
-                ('prepared', models.BooleanField(default=False, help_text='Posted before the meeting started.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('question', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='answers', to='club_sessions.meetingquestion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.TextField(max_length=2000)),
+                ("client_token", models.UUIDField(default=uuid.uuid4, unique=True)),
+                ("hidden", models.BooleanField(default=False)),
+                (
+                    "prepared",
+                    models.BooleanField(default=False, help_text="Posted before the meeting started."),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "question",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="answers",
+                        to="club_sessions.meetingquestion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Participant',
+            name="Participant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('display_name', models.CharField(max_length=40)),
-                ('role', models.CharField(choices=[('host', 'Host'), ('member', 'Member'), ('guest', 'Guest')], default='guest', max_length=10)),
-                ('removed', models.BooleanField(default=False)),
-                ('joined_at', models.DateTimeField(auto_now_add=True)),
-                ('last_seen_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('meeting', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='participants', to='club_sessions.meeting')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='participations', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("display_name", models.CharField(max_length=40)),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("host", "Host"), ("member", "Member"), ("guest", "Guest")],
+                        default="guest",
+                        max_length=10,
+                    ),
+                ),
+                ("removed", models.BooleanField(default=False)),
+                ("joined_at", models.DateTimeField(auto_now_add=True)),
+                ("last_seen_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "meeting",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="participants",
+                        to="club_sessions.meeting",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="participations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['joined_at', 'id'],
+                "ordering": ["joined_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Like',
+            name="Like",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('answer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='likes', to='club_sessions.answer')),
-                ('participant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='likes', to='club_sessions.participant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "answer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="likes",
+                        to="club_sessions.answer",
+                    ),
+                ),
+                (
+                    "participant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="likes",
+                        to="club_sessions.participant",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='answer',
-            name='participant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='answers', to='club_sessions.participant'),
+            model_name="answer",
+            name="participant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="answers",
+                to="club_sessions.participant",
+            ),
         ),
         migrations.CreateModel(
-            name='Rsvp',
+            name="Rsvp",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('response', models.CharField(choices=[('going', 'Going'), ('maybe', 'Maybe'), ('not_going', 'Not going')], max_length=10)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('meeting', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rsvps', to='club_sessions.meeting')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rsvps', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "response",
+                    models.CharField(
+                        choices=[("going", "Going"), ("maybe", "Maybe"), ("not_going", "Not going")],
+                        max_length=10,
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "meeting",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rsvps",
+                        to="club_sessions.meeting",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rsvps",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'RSVP',
+                "verbose_name": "RSVP",
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('host', 'Host'), ('member', 'Member')], default='member', max_length=10)),
-                ('joined_at', models.DateTimeField(auto_now_add=True)),
-                ('club', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='club_sessions.club')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("host", "Host"), ("member", "Member")], default="member", max_length=10
+                    ),
+                ),
+                ("joined_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "club",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="club_sessions.club",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['role', 'joined_at'],
-                'constraints': [models.UniqueConstraint(fields=('club', 'user'), name='one_membership_per_user')],
+                "ordering": ["role", "joined_at"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("club", "user"), name="one_membership_per_user")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='participant',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('display_name'), models.F('meeting'), name='unique_display_name_per_meeting'),
+            model_name="participant",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("display_name"),
+                models.F("meeting"),
+                name="unique_display_name_per_meeting",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='participant',
-            constraint=models.UniqueConstraint(condition=models.Q(('user__isnull', False)), fields=('meeting', 'user'), name='one_participant_per_user'),
+            model_name="participant",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("user__isnull", False)),
+                fields=("meeting", "user"),
+                name="one_participant_per_user",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='like',
-            constraint=models.UniqueConstraint(fields=('answer', 'participant'), name='one_like_per_participant'),
+            model_name="like",
+            constraint=models.UniqueConstraint(
+                fields=("answer", "participant"), name="one_like_per_participant"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='rsvp',
-            constraint=models.UniqueConstraint(fields=('meeting', 'user'), name='one_rsvp_per_user'),
+            model_name="rsvp",
+            constraint=models.UniqueConstraint(fields=("meeting", "user"), name="one_rsvp_per_user"),
         ),
     ]

@@ -317,5 +317,6 @@ def test_the_matrix_covers_every_club_and_meeting_url():
         "answer_delete",
         "answer_like",
     }
-    # The invite link joins whoever opens it; its access is tested in test_clubs.py.
-    assert {pattern.name for pattern in urlpatterns} - covered == {"invite"}
+    # The invite link joins whoever opens it (tested in test_clubs.py); the event stream needs an ASGI
+    # client (tested in test_stream.py).
+    assert {pattern.name for pattern in urlpatterns} - covered == {"invite", "events"}

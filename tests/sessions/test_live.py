@@ -436,7 +436,7 @@ def test_the_answer_form_is_outside_the_polled_region(member_client, live_meetin
     polled = re.search(r'<section id="member-question".*?</section>', page, re.S).group(0)
     version = fresh(live_meeting).version
     assert f'hx-get="{url("live", live_meeting)}?since={version}&amp;phase=live"' in polled
-    assert 'hx-trigger="every 2s"' in polled
+    assert 'hx-trigger="sse:meeting, poll"' in polled
     assert 'hx-swap="outerHTML"' in polled
     assert "answer-text" not in polled
     assert page.index("</section>", page.index('id="member-question"')) < page.index('id="answer-form"')

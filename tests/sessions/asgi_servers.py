@@ -1,0 +1,188 @@
+"""Real uvicorn processes for the live-update tests.
+
+Django's live_server fixture is a threaded WSGI server, which cannot stream events; these tests need
+the production shape instead: `uvicorn bookclub.asgi:application` processes, sharing a database (and,
+for several processes, a broker), that can be stopped and started mid-meeting.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+# Builds the meeting every live test starts from; prints what the browser needs.
+SETUP_MEETING = """
+from datetime import timedelta
+from django.contrib.auth.models import User
+from django.utils import timezone
+from guides.models import Guide, Question
+from sessions.models import Club, Meeting
+guide = Guide.objects.create(title="Never Let Me Go", author="Kazuo Ishiguro", status="published")
+for position, text in enumerate(["What did you think of Hailsham?", "Was Kathy a reliable narrator?",
+                                 "How did the ending feel?"], start=1):
+    Question.objects.create(guide=guide, position=position, text=text)
+host = User.objects.create_user("hana", "hana@example.com", "hana-password-123")
+club = Club.create(name="Tuesday Readers", host=host)
+meeting = Meeting.schedule(club=club, guide=guide, by=host, starts_at=timezone.now() + timedelta(hours=1))
+meeting.start()
+print(meeting.pk, meeting.join_code)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def postgres_answers() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def redis_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@dataclass
+class Deployment:
+    """The environment several server processes share: one database, maybe one broker."""
+
+    env: dict[str, str]
+    cleanup: list = field(default_factory=list)
+
+    @classmethod
+    def sqlite(cls, folder: Path) -> Deployment:
+        return cls(cls._base_env() | {"DATABASE_URL": f"sqlite:///{folder / 'live.sqlite3'}"})
+
+    @classmethod
+    def postgres_and_redis(cls) -> Deployment:
+        name = f"bookclub_live_{secrets.token_hex(4)}"
+        admin = "postgres://postgres@127.0.0.1:5432/postgres"
+        _psql(admin, f"CREATE DATABASE {name}")
+        deployment = cls(
+            cls._base_env()
+            | {
+                "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}",
+                "REDIS_URL": "redis://127.0.0.1:6379/15",
+                "LIVE_BROKER": "redis",
+            }
+        )
+        deployment.cleanup.append(lambda: _psql(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        return deployment
+
+    @staticmethod
+    def _base_env() -> dict[str, str]:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        }
+        return env | {
+            "DJANGO_SETTINGS_MODULE": "bookclub.settings",
+            "DEBUG": "1",  # static files straight from the finders, no collectstatic step
+            "SECRET_KEY": "live-tests-" + secrets.token_hex(16),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "LIVE_POLL_SECONDS": "0",  # updates must arrive by push, or not at all
+            "LOG_LEVEL": "WARNING",
+        }
+
+    def manage(self, *args: str, code: str | None = None) -> str:
+        command = [sys.executable, "manage.py", *args]
+        if code is not None:
+            command += ["-c", code]
+        result = subprocess.run(
+            command, cwd=PROJECT, env=self.env, capture_output=True, text=True, timeout=120
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    def prepare_meeting(self) -> tuple[int, str]:
+        self.manage("migrate", "--noinput", "-v0")
+        pk, code = self.manage("shell", "-v0", code=SETUP_MEETING).split()
+        return int(pk), code
+
+    def close(self) -> None:
+        for step in reversed(self.cleanup):
+            step()
+
+
+def _psql(url: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(statement)
+
+
+class AsgiServer:
+    """One `uvicorn bookclub.asgi:application` process on its own port."""
+
+    def __init__(self, deployment: Deployment, port: int | None = None) -> None:
+        self.deployment = deployment
+        self.port = port or free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> AsgiServer:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bookclub.asgi:application",
+                "--port",
+                str(self.port),
+                "--no-access-log",
+            ],
+            cwd=PROJECT,
+            env=self.deployment.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"uvicorn exited:\n{self.process.stderr.read().decode()}") from None
+                time.sleep(0.1)
+        raise RuntimeError("uvicorn did not answer within 30 s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
