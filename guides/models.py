@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, Value
 from django.db.models.functions import Cast
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
 
 # Adult silent-reading speed; it also reproduces the "3 min read" that the seed page states for itself.
 WORDS_PER_MINUTE = 250
-_WORD = re.compile(r"\w+(?:['’]\w+)*")
+_WORD = re.compile(r"\w+(?:['\u2019]\w+)*")
 
 
 def count_words(*texts: str) -> int:
