@@ -1,9 +1,9 @@
 """ASGI entry point: `uvicorn bookclub.asgi:application` is a complete server (WhiteNoise serves static
 files).
 
-The wrapper answers the ASGI lifespan protocol, which Django does not, so that a server shutdown can end
-the meetings' open event streams at once instead of waiting for them: browsers reconnect by themselves
-to whichever process is up.
+The wrapper serves the meetings' event streams itself (sessions/views/stream.py) and answers the ASGI
+lifespan protocol, which Django does not, so that a server shutdown can end the open streams at once
+instead of waiting for them: browsers reconnect by themselves to whichever process is up.
 """
 
 import contextlib
@@ -17,6 +17,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bookclub.settings")
 django_application = get_asgi_application()
 
 from sessions import events  # noqa: E402  (needs the settings configured above)
+from sessions.views.stream import EVENTS_PATH, serve_events  # noqa: E402
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -35,6 +36,10 @@ def _end_streams_on_stop_signals() -> None:
 
 
 async def application(scope, receive, send):
+    if scope["type"] == "http" and (match := EVENTS_PATH.match(scope["path"])):
+        # Meetings' event streams bypass Django's handler (see sessions/views/stream.py for why).
+        await serve_events(scope, receive, send, int(match["pk"]))
+        return
     if scope["type"] != "lifespan":
         await django_application(scope, receive, send)
         return

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.sessions.asgi_servers import AsgiServer, Deployment, postgres_answers, redis_answers
+from bench.servers import AsgiServer, Deployment, postgres_answers, redis_answers
 
 pytestmark = [pytest.mark.browser]
 

@@ -4,14 +4,18 @@ Each test reads the stream as a browser would, chunk by chunk, with a deadline, 
 changed through the model methods the views use.
 """
 
+from __future__ import annotations
+
 import asyncio
 import uuid
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
-from django.test import AsyncClient, Client
+from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 
+from bookclub.asgi import application
 from sessions import events
 from sessions.access import SESSION_KEY
 from sessions.models import Meeting, Participant
@@ -33,43 +37,84 @@ def events_url(meeting: Meeting) -> str:
     return reverse("sessions:events", args=[meeting.pk])
 
 
-async def async_client_for(user=None, seat: Participant | None = None) -> AsyncClient:
-    client = AsyncClient()
+def session_cookie(user=None, seat: Participant | None = None) -> str:
+    """A session like a browser's: logged in as `user` and/or holding a guest seat."""
+    client = Client()
     if user is not None:
-        await client.aforce_login(user)
+        client.force_login(user)
     if seat is not None:
-        session = await client.asession()
+        session = client.session
         session[SESSION_KEY] = {str(seat.meeting_id): seat.pk}
-        await session.asave()
-    return client
+        session.save()
+    morsel = client.cookies.get(settings.SESSION_COOKIE_NAME)
+    return f"{settings.SESSION_COOKIE_NAME}={morsel.value}" if morsel else ""
 
 
-class Reader:
-    """Reads server-sent events from a streaming response, each within a deadline."""
+class Stream:
+    """A request to the real ASGI application (bookclub.asgi), read as a browser's EventSource would."""
 
-    def __init__(self, response):
-        self.chunks = response.streaming_content.__aiter__()
+    def __init__(self, path: str, cookie: str = "", method: str = "GET") -> None:
+        headers = [(b"host", b"testserver")]
+        if cookie:
+            headers.append((b"cookie", cookie.encode()))
+        self.scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": headers,
+            "client": ("127.0.0.1", 50000),
+            "server": ("testserver", 80),
+        }
+        self.inbox: asyncio.Queue = asyncio.Queue()
+        self.outbox: asyncio.Queue = asyncio.Queue()
         self.buffer = ""
+        self.finished = False
+
+    async def open(self) -> Stream:
+        self.task = asyncio.create_task(application(self.scope, self.inbox.get, self.outbox.put))
+        start = await asyncio.wait_for(self.outbox.get(), 5)
+        self.status = start["status"]
+        self.headers = {key.decode(): value.decode() for key, value in start["headers"]}
+        return self
+
+    async def _more(self) -> None:
+        message = await self.outbox.get()
+        self.buffer += message.get("body", b"").decode()
+        if not message.get("more_body"):
+            self.finished = True
 
     async def next_event(self, timeout: float = 2.0) -> dict[str, str]:
         async def read() -> dict[str, str]:
-            while "\n\n" not in self.buffer:
-                self.buffer += (await anext(self.chunks)).decode()
-            block, self.buffer = self.buffer.split("\n\n", 1)
-            fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
-            if block.startswith(":") or "event" not in fields:
-                return await read()  # heartbeats and the retry hint are not events
-            return fields
+            while True:
+                while "\n\n" not in self.buffer:
+                    if self.finished:
+                        raise EOFError("the stream ended")
+                    await self._more()
+                block, self.buffer = self.buffer.split("\n\n", 1)
+                fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+                if not block.startswith(":") and "event" in fields:
+                    return fields  # heartbeats and the retry hint are not events
 
         return await asyncio.wait_for(read(), timeout)
 
     async def ended(self, timeout: float = 2.0) -> bool:
         async def drain() -> bool:
-            async for _ in self.chunks:
-                pass
+            while not self.finished:
+                await self._more()
+            await self.task
             return True
 
         return await asyncio.wait_for(drain(), timeout)
+
+    async def disconnect(self) -> None:
+        await self.inbox.put({"type": "http.disconnect"})
+        await asyncio.wait_for(self.task, 2)
 
 
 def post_answer(participant: Participant, text: str) -> None:
@@ -82,14 +127,14 @@ def run(coroutine_function):
 
 
 def test_the_host_is_sent_the_current_version_on_connect_then_each_change(host, live_meeting):
+    cookie = session_cookie(host)
+
     async def scenario():
-        client = await async_client_for(host)
-        response = await client.get(events_url(live_meeting))
-        assert response.status_code == 200
-        assert response["Content-Type"] == "text/event-stream"
-        assert response["X-Accel-Buffering"] == "no"
-        reader = Reader(response)
-        first = await reader.next_event()
+        stream = await Stream(events_url(live_meeting), cookie).open()
+        assert stream.status == 200
+        assert stream.headers["content-type"] == "text/event-stream"
+        assert stream.headers["x-accel-buffering"] == "no"
+        first = await stream.next_event()
         assert first == {
             "event": "meeting",
             "id": str(live_meeting.version),
@@ -100,79 +145,97 @@ def test_the_host_is_sent_the_current_version_on_connect_then_each_change(host, 
         latest = await sync_to_async(Meeting.objects.get)(pk=live_meeting.pk)
         seen = int(first["data"])
         while seen < latest.version:
-            seen = int((await reader.next_event())["data"])
+            seen = int((await stream.next_event())["data"])
         assert seen == latest.version
+        await stream.disconnect()
+        assert events.hub.count() == 0
 
     run(scenario)
 
 
 def test_a_dropped_event_is_healed_by_the_next_heartbeat(host, live_meeting, monkeypatch):
+    cookie = session_cookie(host)
+
     async def scenario():
-        client = await async_client_for(host)
-        reader = Reader(await client.get(events_url(live_meeting)))
-        await reader.next_event()
+        stream = await Stream(events_url(live_meeting), cookie).open()
+        await stream.next_event()
         # The broker loses the next message entirely.
         monkeypatch.setattr(events.hub, "deliver", lambda change: None)
         await sync_to_async(live_meeting.set_locked)(True, seen_version=None)
-        event = await reader.next_event(timeout=2)
+        event = await stream.next_event(timeout=2)
         assert int(event["data"]) == live_meeting.version
+        await stream.disconnect()
 
     run(scenario)
 
 
 def test_a_guest_streams_their_meeting_and_the_stream_stops_when_they_are_removed(live_meeting):
+    guest = live_meeting.add_guest("Kathy")
+    cookie = session_cookie(seat=guest)
+
     async def scenario():
-        guest = await sync_to_async(live_meeting.add_guest)("Kathy")
-        client = await async_client_for(seat=guest)
-        response = await client.get(events_url(live_meeting))
-        assert response.status_code == 200
-        reader = Reader(response)
-        await reader.next_event()
+        stream = await Stream(events_url(live_meeting), cookie).open()
+        assert stream.status == 200
+        await stream.next_event()
         await sync_to_async(guest.remove)()
-        assert (await reader.next_event())["event"] == "meeting"
-        assert (await reader.next_event())["event"] == "end"
-        assert await reader.ended()
-        # Coming back is refused with 204, which tells the browser to stop reconnecting.
-        assert (await client.get(events_url(live_meeting))).status_code == 204
+        assert (await stream.next_event())["event"] == "meeting"
+        assert (await stream.next_event())["event"] == "end"
+        assert await stream.ended()
+        # Coming back is answered 204, which tells the browser there is nothing more to come.
+        assert (await Stream(events_url(live_meeting), cookie).open()).status == 204
 
     run(scenario)
 
 
 def test_the_stream_ends_when_the_meeting_ends(host, live_meeting):
+    cookie = session_cookie(host)
+
     async def scenario():
-        client = await async_client_for(host)
-        reader = Reader(await client.get(events_url(live_meeting)))
-        await reader.next_event()
+        stream = await Stream(events_url(live_meeting), cookie).open()
+        await stream.next_event()
         await sync_to_async(live_meeting.end)()
-        assert (await reader.next_event())["event"] == "meeting"
-        assert (await reader.next_event())["event"] == "end"
-        assert await reader.ended()
-        assert (await client.get(events_url(live_meeting))).status_code == 204
+        assert (await stream.next_event())["event"] == "meeting"
+        assert (await stream.next_event())["event"] == "end"
+        assert await stream.ended()
+        assert (await Stream(events_url(live_meeting), cookie).open()).status == 204
 
     run(scenario)
 
 
 def test_streams_end_at_once_when_the_server_shuts_down(host, live_meeting):
+    cookie = session_cookie(host)
+
     async def scenario():
-        client = await async_client_for(host)
-        reader = Reader(await client.get(events_url(live_meeting)))
-        await reader.next_event()
+        stream = await Stream(events_url(live_meeting), cookie).open()
+        await stream.next_event()
         events.hub.shut_down()
-        assert await reader.ended(timeout=1)
+        assert await stream.ended(timeout=1)
         assert events.hub.count() == 0
 
     run(scenario)
 
 
 def test_a_stream_sends_heartbeats_while_nothing_happens(host, live_meeting):
+    cookie = session_cookie(host)
+
     async def scenario():
-        client = await async_client_for(host)
-        response = await client.get(events_url(live_meeting))
-        chunks = response.streaming_content.__aiter__()
-        received = ""
-        while ": heartbeat" not in received:
-            received += (await asyncio.wait_for(anext(chunks), 2)).decode()
-        await chunks.aclose()
+        stream = await Stream(events_url(live_meeting), cookie).open()
+        while ": heartbeat" not in stream.buffer:
+            await asyncio.wait_for(stream._more(), 2)
+        await stream.disconnect()
+
+    run(scenario)
+
+
+def test_a_closed_browser_tab_releases_its_stream_at_once(host, live_meeting):
+    cookie = session_cookie(host)
+
+    async def scenario():
+        stream = await Stream(events_url(live_meeting), cookie).open()
+        await stream.next_event()
+        assert events.hub.count() == 1
+        await stream.disconnect()
+        assert events.hub.count() == 0
 
     run(scenario)
 
@@ -182,16 +245,17 @@ def test_a_stream_sends_heartbeats_while_nothing_happens(host, live_meeting):
     [("anonymous", 302), ("outsider", 404), ("staff", 404), ("member_without_seat", 404)],
 )
 def test_the_stream_is_refused_to_anyone_who_could_not_open_the_meeting(
-    request, live_meeting, outsider, staff, member, who, expected
+    live_meeting, outsider, staff, member, who, expected
 ):
-    users = {"anonymous": None, "outsider": outsider, "staff": staff, "member_without_seat": member}
+    user = {"anonymous": None, "outsider": outsider, "staff": staff, "member_without_seat": member}[who]
+    cookie = session_cookie(user)
 
     async def scenario():
-        client = await async_client_for(users[who])
-        response = await client.get(events_url(live_meeting))
-        assert response.status_code == expected
+        stream = await Stream(events_url(live_meeting), cookie).open()
+        assert stream.status == expected
         if expected == 302:
-            assert response["Location"].startswith(reverse("login"))
+            assert stream.headers["location"].startswith(reverse("login"))
+        assert await stream.ended()
 
     run(scenario)
 
@@ -199,11 +263,31 @@ def test_the_stream_is_refused_to_anyone_who_could_not_open_the_meeting(
 def test_a_guest_of_another_meeting_cannot_stream_this_one(club, guide, host, live_meeting):
     other = Meeting.schedule(club=club, guide=guide, by=host, starts_at=live_meeting.starts_at)
     other.start()
-    stranger = other.add_guest("Stranger")
+    cookie = session_cookie(seat=other.add_guest("Stranger"))
 
     async def scenario():
-        client = await async_client_for(seat=stranger)
-        assert (await client.get(events_url(live_meeting))).status_code == 302
+        assert (await Stream(events_url(live_meeting), cookie).open()).status == 302
+
+    run(scenario)
+
+
+def test_only_get_opens_a_stream(host, live_meeting):
+    cookie = session_cookie(host)
+
+    async def scenario():
+        stream = await Stream(events_url(live_meeting), cookie, method="POST").open()
+        assert stream.status == 405
+
+    run(scenario)
+
+
+def test_a_stream_for_an_unknown_host_name_is_refused(host, live_meeting):
+    cookie = session_cookie(host)
+
+    async def scenario():
+        stream = Stream(events_url(live_meeting), cookie)
+        stream.scope["headers"][0] = (b"host", b"evil.example.com")
+        assert (await stream.open()).status == 400
 
     run(scenario)
 
@@ -213,8 +297,9 @@ def test_under_wsgi_the_stream_answers_204_so_screens_fall_back_to_polling(host_
     assert response.status_code == 204
 
 
-def test_posting_to_the_stream_is_not_allowed(host_client, live_meeting):
-    assert host_client.post(events_url(live_meeting)).status_code == 405
+def test_through_django_alone_the_events_url_keeps_the_access_rules(outsider_client, client, live_meeting):
+    assert outsider_client.get(events_url(live_meeting)).status_code == 404
+    assert client.get(events_url(live_meeting))["Location"].startswith(reverse("login"))
 
 
 def test_a_listener_keeps_constant_memory_however_many_changes_arrive():

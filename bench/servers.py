@@ -1,8 +1,8 @@
-"""Real uvicorn processes for the live-update tests.
+"""Real uvicorn processes, for the benchmarks and for the tests of live updates.
 
-Django's live_server fixture is a threaded WSGI server, which cannot stream events; these tests need
-the production shape instead: `uvicorn bookclub.asgi:application` processes, sharing a database (and,
-for several processes, a broker), that can be stopped and started mid-meeting.
+Django's live_server fixture is a threaded WSGI server, which cannot stream events; the live tests and
+the benchmarks need the production shape instead: `uvicorn bookclub.asgi:application` processes sharing
+a database (and, for several processes, a broker), which can be stopped and started mid-meeting.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parents[2]
+PROJECT = Path(__file__).resolve().parents[1]
 
 # Builds the meeting every live test starts from; prints what the browser needs.
 SETUP_MEETING = """
@@ -72,6 +72,24 @@ class Deployment:
     @classmethod
     def sqlite(cls, folder: Path) -> Deployment:
         return cls(cls._base_env() | {"DATABASE_URL": f"sqlite:///{folder / 'live.sqlite3'}"})
+
+    @classmethod
+    def sqlite_and_redis(cls, folder: Path) -> Deployment:
+        """Several processes on one machine: they share the SQLite file and meet in Redis."""
+        return cls(
+            cls._base_env()
+            | {
+                "DATABASE_URL": f"sqlite:///{folder / 'live.sqlite3'}",
+                "REDIS_URL": "redis://127.0.0.1:6379/15",
+                "LIVE_BROKER": "redis",
+            }
+        )
+
+    def in_production_mode(self) -> Deployment:
+        """DEBUG off, as in production: static files from collectstatic's manifest, no query log."""
+        self.env |= {"DEBUG": "0", "SECURE_SSL_REDIRECT": "0", "LOG_LEVEL": "ERROR"}
+        self.manage("collectstatic", "--noinput", "-v0")
+        return self
 
     @classmethod
     def postgres_and_redis(cls) -> Deployment:
@@ -182,6 +200,12 @@ class AsgiServer:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the server process, from /proc (Linux)."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        kilobytes = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))
+        return int(kilobytes) * 1024
 
     def restart(self) -> None:
         self.stop()
