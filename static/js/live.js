@@ -61,3 +61,58 @@
     }, pollSeconds * 1000);
   }
 })();
+
+/*
+ * A refresh re-renders a live region whole, and must not move the person looking at it:
+ * - a <details> that was open ("End meeting…") would close under the host's hand on every refresh,
+ *   e.g. every second of a running countdown, so it is opened again;
+ * - the control that had the focus may come back inside that <details>, be gone (the "Go" of the
+ *   question now showing) or be disabled ("Next question" at the last one). The browser would drop the
+ *   focus to <body> and send a keyboard user back to the top of the page; it goes back to the control,
+ *   or else to the current question.
+ * htmx itself refocuses an element with the same id, when it can.
+ */
+(function () {
+  "use strict";
+
+  var openDetails = [];
+  var focused = null;
+
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    if (!event.detail.shouldSwap) {
+      return;
+    }
+    openDetails = Array.prototype.map.call(document.querySelectorAll("details[open][id]"), function (details) {
+      return details.id;
+    });
+    focused = document.activeElement;
+  });
+
+  document.body.addEventListener("htmx:afterSwap", function () {
+    openDetails.forEach(function (id) {
+      var details = document.getElementById(id);
+      if (details && details.tagName === "DETAILS") {
+        details.open = true;
+      }
+    });
+    openDetails = [];
+    var was = focused;
+    focused = null;
+    var now = document.activeElement;
+    if (!was || was === document.body || (now && now !== document.body)) {
+      return;
+    }
+    var again = was.id ? document.getElementById(was.id) : null;
+    if (again && !again.disabled) {
+      again.focus();
+      if (document.activeElement === again) {
+        return;
+      }
+    }
+    var question = document.getElementById("current-question");
+    if (question) {
+      question.setAttribute("tabindex", "-1");
+      question.focus();
+    }
+  });
+})();
