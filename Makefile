@@ -6,7 +6,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev lint migrate demo clean
+.PHONY: run test install install-dev lint bench bench-live clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ run: install
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks (see README.md): figures go to the terminal and to bench/results/.
+bench: bench-live
+
+bench-live: install-dev
+	ulimit -n 8192 2>/dev/null || true; $(BIN)/python -m bench.live $(BENCH_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .
