@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
@@ -123,7 +125,26 @@ def post_answer(participant: Participant, text: str) -> None:
 
 
 def run(coroutine_function):
-    return async_to_sync(coroutine_function)()
+    """Run a scenario on an event loop of its own thread.
+
+    The browser tests' Playwright keeps an event loop running in the main thread for the whole session,
+    and asgiref refuses to start another there.
+    """
+
+    async def scenario_then_close_connections():
+        try:
+            return await coroutine_function()
+        finally:
+            await sync_to_async(connections.close_all)()  # the thread-sensitive worker's connection
+
+    def in_thread():
+        try:
+            return asyncio.run(scenario_then_close_connections())
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(in_thread).result()
 
 
 def test_the_host_is_sent_the_current_version_on_connect_then_each_change(host, live_meeting):
