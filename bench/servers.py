@@ -92,18 +92,15 @@ class Deployment:
         return self
 
     @classmethod
-    def postgres_and_redis(cls) -> Deployment:
+    def postgres(cls, broker: str) -> Deployment:
+        """A fresh PostgreSQL database; live events through `broker` ("redis" or "postgres")."""
         name = f"bookclub_live_{secrets.token_hex(4)}"
         admin = "postgres://postgres@127.0.0.1:5432/postgres"
         _psql(admin, f"CREATE DATABASE {name}")
-        deployment = cls(
-            cls._base_env()
-            | {
-                "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}",
-                "REDIS_URL": "redis://127.0.0.1:6379/15",
-                "LIVE_BROKER": "redis",
-            }
-        )
+        env = {"DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}", "LIVE_BROKER": broker}
+        if broker == "redis":
+            env["REDIS_URL"] = "redis://127.0.0.1:6379/15"
+        deployment = cls(cls._base_env() | env)
         deployment.cleanup.append(lambda: _psql(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         return deployment
 

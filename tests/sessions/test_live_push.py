@@ -89,9 +89,11 @@ def test_an_answer_and_the_next_question_are_pushed_within_a_second(contexts, tm
 
 
 @pytest.mark.skipif(not postgres_answers(), reason="needs PostgreSQL on 127.0.0.1:5432")
-@pytest.mark.skipif(not redis_answers(), reason="needs Redis on 127.0.0.1:6379")
-def test_updates_cross_from_one_server_process_to_another_through_redis(contexts):
-    deployment = Deployment.postgres_and_redis()
+@pytest.mark.parametrize("broker", ["redis", "postgres"])
+def test_updates_cross_from_one_server_process_to_another(contexts, broker):
+    if broker == "redis" and not redis_answers():
+        pytest.skip("needs Redis on 127.0.0.1:6379")
+    deployment = Deployment.postgres(broker)
     first = second = None
     try:
         meeting_pk, code = deployment.prepare_meeting()
