@@ -6,7 +6,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev lint bench bench-live clean
+.PHONY: run test install install-dev lint bench bench-pages bench-live clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,10 @@ test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Benchmarks (see README.md): figures go to the terminal and to bench/results/.
-bench: bench-live
+bench: bench-pages bench-live
+
+bench-pages: install-dev
+	$(BIN)/python -m bench.pages $(BENCH_PAGES_ARGS)
 
 bench-live: install-dev
 	ulimit -n 8192 2>/dev/null || true; $(BIN)/python -m bench.live $(BENCH_ARGS)

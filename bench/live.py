@@ -160,7 +160,9 @@ def percentile(values: list[float], fraction: float) -> float:
 async def measure(servers: list[AsgiServer], meeting_pk: int, size: int, posts: int, rate: float) -> dict:
     deployment = servers[0].deployment
     setup = json.loads(
-        deployment.manage("shell", "-v0", code=SETUP_GUESTS.format(pk=meeting_pk, count=size + 1 + len(servers)))
+        deployment.manage(
+            "shell", "-v0", code=SETUP_GUESTS.format(pk=meeting_pk, count=size + 1 + len(servers))
+        )
     )
     keys, question = setup["keys"], setup["question"]
     poster = Poster(servers[0].url, meeting_pk, keys.pop(), question)

@@ -118,6 +118,8 @@ class Deployment:
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "LIVE_POLL_SECONDS": "0",  # updates must arrive by push, or not at all
             "LOG_LEVEL": "WARNING",
+            # One poster sends more answers a minute than a person would; the limits have tests of their own.
+            "RATE_LIMITS_ENABLED": "0",
         }
 
     def manage(self, *args: str, code: str | None = None) -> str:
@@ -149,11 +151,14 @@ def _psql(url: str, statement: str) -> None:
 
 
 class AsgiServer:
-    """One `uvicorn bookclub.asgi:application` process on its own port."""
+    """One `uvicorn bookclub.asgi:application` server on its own port: one process, or with `workers`
+    above 1 uvicorn's supervisor and that many worker processes sharing the port (`rss_bytes` then
+    measures the supervisor alone)."""
 
-    def __init__(self, deployment: Deployment, port: int | None = None) -> None:
+    def __init__(self, deployment: Deployment, port: int | None = None, workers: int = 1) -> None:
         self.deployment = deployment
         self.port = port or free_port()
+        self.workers = workers
         self.process: subprocess.Popen | None = None
 
     @property
@@ -170,6 +175,7 @@ class AsgiServer:
                 "--port",
                 str(self.port),
                 "--no-access-log",
+                *(["--workers", str(self.workers)] if self.workers > 1 else []),
             ],
             cwd=PROJECT,
             env=self.deployment.env,

@@ -13,6 +13,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from bookclub.ratelimit import rate_limit
+
 
 class SignupForm(UserCreationForm):
     email = forms.EmailField(
@@ -66,6 +68,7 @@ def safe_next(request: HttpRequest, value: str) -> str:
 
 @sensitive_post_parameters("password1", "password2")
 @require_http_methods(["GET", "POST"])
+@rate_limit("signup")
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)

@@ -5,6 +5,8 @@ instead of guessing, so a typo in production fails at start-up rather than at 3 
 """
 
 import os
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -54,6 +56,17 @@ def envlist(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def envdict(name: str) -> dict[str, str]:
+    """`name=value,name=value` pairs, e.g. RATE_LIMITS="join=60/minute"."""
+    result = {}
+    for item in envlist(name, []):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ImproperlyConfigured(f"{name} must be name=value pairs separated by commas; got {item!r}.")
+        result[key.strip()] = value.strip()
+    return result
+
+
 DEBUG = envbool("DEBUG", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -79,12 +92,15 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "reversion",
+    "csp",
+    "axes",
     "guides",
     "sessions.apps.ClubSessionsConfig",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -94,6 +110,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "sessions.middleware.LoginRequiredMiddleware",
+    # Last, as django-axes requires: it turns a lockout flagged during authentication into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "bookclub.urls"
@@ -187,6 +205,12 @@ STORAGES = {
 MAX_ILLUSTRATION_BYTES = envint("MAX_ILLUSTRATION_BYTES", 5 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
+# django-axes' backend only refuses locked-out logins; ModelBackend then checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -205,7 +229,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Bookclub <bookclub@lo
 
 # Security: secure by default whenever DEBUG is off.
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_PROXY", False) else None
+BEHIND_PROXY = envbool("BEHIND_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
@@ -219,6 +244,64 @@ SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts and styles from our own files only, so injected markup
+# cannot run. Templates carry no inline <script>, style="" or on*= handlers; htmx is told not to eval
+# or inject styles (the htmx-config meta tag in base.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# Brute force on passwords (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from
+# one address, that pair is refused, even with the right password, for AXES_COOLOFF_TIME. Keying on the
+# pair means nobody can lock a user out from another address, and the cool-off means it always ends.
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
+if AXES_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured(f"AXES_FAILURE_LIMIT must be 1 or more; got {AXES_FAILURE_LIMIT}.")
+# Never zero: django-axes reads "no cool-off" as "locked until an admin unlocks it".
+_cooloff_minutes = envint("AXES_COOLOFF_MINUTES", 15)
+if _cooloff_minutes < 1:
+    raise ImproperlyConfigured(f"AXES_COOLOFF_MINUTES must be 1 or more; got {_cooloff_minutes}.")
+AXES_COOLOFF_TIME = timedelta(minutes=_cooloff_minutes)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Further tries during a lockout do not extend it: the cool-off runs from the lockout, then it is over.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_TEMPLATE = "lockout.html"
+# Lockouts are still logged (with the username and address masked); start-up stays quiet.
+AXES_VERBOSE = False
+# The same client address as the rate limits (X-Forwarded-For behind a proxy); django-ipware is not used.
+AXES_CLIENT_IP_CALLABLE = "bookclub.ratelimit.client_ip"
+
+# Rate limits (bookclub/ratelimit.py), counted in the cache per user or client address. RATE_LIMITS (env)
+# overrides single entries, e.g. RATE_LIMITS="join=60/minute,answer=60/minute".
+RATE_LIMITS_ENABLED = envbool("RATE_LIMITS_ENABLED", True)
+RATE_LIMITS = {
+    "answer": "30/minute",  # answers posted, per participant
+    "join": "20/minute",  # join codes tried and guests joining, per client address
+    "signup": "5/hour",  # sign-up forms sent, per client address
+    "password_reset": "5/hour",  # password-reset emails asked for, per client address
+}
+for _name, _rate in envdict("RATE_LIMITS").items():
+    if _name not in RATE_LIMITS:
+        raise ImproperlyConfigured(
+            f"RATE_LIMITS: no limit is named {_name!r}; the limits are {', '.join(RATE_LIMITS)}."
+        )
+    if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", _rate):
+        raise ImproperlyConfigured(
+            f"RATE_LIMITS: {_name} must look like 30/minute (per second, minute, hour or day); got {_rate!r}."
+        )
+    RATE_LIMITS[_name] = _rate
 
 LOGGING = {
     "version": 1,

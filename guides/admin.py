@@ -31,6 +31,7 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_http_methods
 from reversion.admin import VersionAdmin
 
+from guides.cache import touch
 from guides.exchange import GuideExportError, GuideImportError, export_guide, import_guide
 from guides.forms import GuideAdminForm, GuideImportForm, GuideItemInlineForm
 from guides.models import (
@@ -102,6 +103,9 @@ def refresh_guide(guide: Guide, new_rows: Iterable[GuideItem] = ()) -> None:
     """After any of the guide's items changed: renumber, recount the reading time, record the revision."""
     sections = renumber_lists(guide, new_rows)
     guide.update_reading_time()
+    # Renumbering writes in bulk (no signals), and an item moved to another guide leaves this one
+    # changed too: the cached page must not outlive either (guides/cache.py).
+    touch([guide.pk])
     record_guide_revision(guide, sections)
 
 
@@ -457,6 +461,7 @@ class ClaimAdmin(admin.ModelAdmin):
         for item in items:
             self.log_change(request, item, "Marked as verified.")
         guides = {item.guide_id: item.guide for item in items}
+        touch(guides.keys())  # the update above sends no signals; see guides/cache.py
         for guide in guides.values():
             record_guide_revision(guide, guide.load_sections())
         noun = self.opts.verbose_name if len(items) == 1 else self.opts.verbose_name_plural

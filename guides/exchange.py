@@ -20,7 +20,7 @@ from typing import Any
 
 import reversion
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, models, transaction
 from django.utils.text import get_valid_filename, slugify
@@ -241,6 +241,8 @@ def _plan_from_json(text: str) -> _Plan:
         raise GuideImportError(
             f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
         ) from None
+    except RecursionError:  # lists or objects nested thousands deep; no guide looks like that
+        raise GuideImportError("not valid JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise GuideImportError(f'JSON: expected an object with "format": "{FORMAT}"')
     if "format" not in data:
@@ -309,6 +311,16 @@ def _check_keys(data: dict[str, Any], expected: tuple[str, ...], where: str) -> 
 def _string(value: Any, where: str) -> str:
     if not isinstance(value, str):
         raise GuideImportError(f"{where}: expected a string, got {json.dumps(value)[:40]}")
+    # JSON escapes can spell what no text column holds: NUL (PostgreSQL refuses it) and half of a
+    # UTF-16 surrogate pair (not a character; it cannot be encoded for the database).
+    if "\x00" in value:
+        raise GuideImportError(f"{where}: contains a NUL character (\\u0000)")
+    try:
+        value.encode()
+    except UnicodeEncodeError as error:
+        raise GuideImportError(
+            f"{where}: contains \\u{ord(value[error.start]):04x}, half of a surrogate pair, not a character"
+        ) from None
     return value
 
 
@@ -329,7 +341,10 @@ def _json_illustration(value: Any) -> _Illustration | None:
     _check_keys(value, ("filename", "data"), where)
     filename = _string(value["filename"], f"{where}, key 'filename'")
     encoded = _string(value["data"], f"{where}, key 'data'")
-    safe = get_valid_filename(posixpath.basename(filename.replace("\\", "/"))) if filename.strip() else ""
+    try:
+        safe = get_valid_filename(posixpath.basename(filename.replace("\\", "/")))
+    except SuspiciousFileOperation:  # nothing usable left of the name, e.g. only control characters
+        safe = ""
     if not safe or safe.startswith("."):
         raise GuideImportError(f"{where}: {json.dumps(filename)} is not a usable file name")
     if len(safe) > _MAX_ILLUSTRATION_FILENAME:

@@ -145,11 +145,13 @@ _QUOTE_PAIRS = {
 }
 _PAGE = r"(?:p\.|pp\.|page|pages)\s*(?P<page>\d[\w\-\u2013]*)"
 _CHAPTER = r"(?:chapter|ch\.)\s*(?P<chapter>[\w\-\u2013]+(?:\s+[\w\-\u2013]+)?)"
+# These are searched for, so each starts with (?<!\s): a match never starts inside a run of spaces (the
+# run's first space gives the same match), and a long run costs linear time instead of quadratic.
 _QUOTE_LOCATIONS = [
-    re.compile(rf"\s*\(\s*{_CHAPTER}\s*(?:,\s*{_PAGE})?\s*\)\s*$", re.IGNORECASE),
-    re.compile(rf"\s*\(\s*{_PAGE}\s*\)\s*$", re.IGNORECASE),
-    re.compile(rf"\s+[\u2014\u2013-]+\s*{_CHAPTER}\s*(?:,\s*{_PAGE})?\s*$", re.IGNORECASE),
-    re.compile(rf"\s+[\u2014\u2013-]+\s*{_PAGE}\s*$", re.IGNORECASE),
+    re.compile(rf"(?<!\s)\s*\(\s*{_CHAPTER}\s*(?:,\s*{_PAGE})?\s*\)\s*$", re.IGNORECASE),
+    re.compile(rf"(?<!\s)\s*\(\s*{_PAGE}\s*\)\s*$", re.IGNORECASE),
+    re.compile(rf"(?<!\s)\s+[\u2014\u2013-]+\s*{_CHAPTER}\s*(?:,\s*{_PAGE})?\s*$", re.IGNORECASE),
+    re.compile(rf"(?<!\s)\s+[\u2014\u2013-]+\s*{_PAGE}\s*$", re.IGNORECASE),
 ]
 
 _ADAPTATION_KINDS = {
@@ -181,7 +183,7 @@ _ADAPTATION_KINDS = {
 _ADAPTATION_LABEL = re.compile(r"(?P<label>[^:]{1,40}?)\s*:\s*(?P<rest>.*)", re.DOTALL)
 _TITLE_AND_YEAR = re.compile(r"(?P<title>[^()]{1,200}?)\s*\((?P<year>\d{4})\)(?:\.?\s*$|\.\s+(?P<notes>.+))")
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
-_TRAILING_YEAR = re.compile(r"\s*\((?P<year>\d{4})\)\.?\s*$")
+_TRAILING_YEAR = re.compile(r"(?<!\s)\s*\((?P<year>\d{4})\)\.?\s*$")  # (?<!\s): see above
 _THEMES = re.compile(
     r"\b(?:explores|examines)\s+(?:the\s+)?themes?\s+of\s+(?P<list>[^.;:!?]+)", re.IGNORECASE
 )
@@ -528,7 +530,8 @@ def _themes(*texts: str) -> list[str]:
     themes: list[str] = []
     for text in texts:
         for match in _THEMES.finditer(text):
-            for part in _THEME_SPLIT.split(match["list"]):
+            # One space between words first: splitting a long run of spaces would take quadratic time.
+            for part in _THEME_SPLIT.split(" ".join(match["list"].split())):
                 theme = part.strip().lower()
                 theme = theme.removeprefix("and ").removeprefix("the ").strip()
                 if theme and len(theme) <= _MAX_THEME_LENGTH and theme not in themes:

@@ -6,11 +6,13 @@ import json
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
+from guides import cache as guide_cache
 from guides.models import Guide, GuideSections, ReviewStatus, Theme
 from guides.templatetags.guide_extras import markdown_to_text
 
@@ -56,11 +58,20 @@ def guide_list(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 def guide_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    guide = get_object_or_404(Guide.objects.visible_to(request.user).prefetch_related("themes"), slug=slug)
-    sections = guide.load_sections()
-    themes = list(guide.themes.all())
+    guide = get_object_or_404(Guide.objects.visible_to(request.user), slug=slug)
     page_url = request.build_absolute_uri(guide.get_absolute_url())
     image_url = request.build_absolute_uri(guide.illustration.url) if guide.illustration else ""
+    fragments = guide_cache.guide_fragments(
+        guide, page_url, lambda: _render_fragments(guide, page_url, image_url)
+    )
+    return render(request, "guides/guide_detail.html", {"guide": guide, "fragments": fragments})
+
+
+def _render_fragments(guide: Guide, page_url: str, image_url: str) -> guide_cache.Fragments:
+    """The parts of the page that are the same for every viewer (see guides/cache.py). They are
+    rendered without the request, so nothing about the viewer can slip into them."""
+    sections = guide.load_sections()
+    themes = list(guide.themes.all())
     description = markdown_to_text(guide.summary or guide.about, DESCRIPTION_LENGTH)
     factual = [*sections.adaptations, *sections.other_books, *sections.trivia]
     context = {
@@ -74,7 +85,11 @@ def guide_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "contents": _contents(guide, sections),
         "json_ld": _book_json_ld(guide, themes, description, page_url, image_url),
     }
-    return render(request, "guides/guide_detail.html", context)
+    template = guide_cache.TEMPLATE
+    return guide_cache.Fragments(
+        meta=render_to_string(f"{template}#meta", context),
+        article=render_to_string(f"{template}#article", context),
+    )
 
 
 def _contents(guide: Guide, sections: GuideSections) -> list[tuple[str, str]]:

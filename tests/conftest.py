@@ -29,8 +29,9 @@ def demo_guide_bytes() -> bytes:
 
 @pytest.fixture
 def staff_user(db) -> User:
-    return User.objects.create_user("edith", "edith@example.com", "edith-password", is_staff=True,
-                                    is_superuser=True)
+    return User.objects.create_user(
+        "edith", "edith@example.com", "edith-password", is_staff=True, is_superuser=True
+    )
 
 
 @pytest.fixture

@@ -21,3 +21,13 @@ STATIC_ROOT = tempfile.mkdtemp(prefix="bookclub-test-static-")
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
+# Rate limits would trip tests that post many answers or sign up many users from one address; the
+# rate-limit tests switch them on with the `settings` fixture.
+RATE_LIMITS_ENABLED = False
+# SQLite's in-memory test database locks whole tables, so a browser test's live server polling while the
+# test writes can fail with "database table is locked". A file gets the production set-up instead: WAL,
+# IMMEDIATE transactions and a busy timeout (see bookclub/settings.py).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.mkdtemp(prefix="bookclub-test-db-"), "test.sqlite3")
+    }

@@ -10,6 +10,8 @@ import re
 import markdown as markdown_lib
 import nh3
 from django import template
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
@@ -57,3 +59,17 @@ def markdown_to_text(text: str | None, length: int | None = None) -> str:
 def markdown_filter(text: str | None) -> SafeString:
     # Safe only because nh3 has just cut the HTML down to the allow-list.
     return mark_safe(render_markdown(text))
+
+
+_WEB_URL = URLValidator(schemes=["http", "https"])
+
+
+@register.filter(name="web_url")
+def web_url(value: str | None) -> bool:
+    """Whether a stored link is an http(s) URL, so a page never links to javascript: or data: (the model
+    field refuses those, but a link is made only for what this checks)."""
+    try:
+        _WEB_URL(str(value or ""))
+    except ValidationError:
+        return False
+    return True

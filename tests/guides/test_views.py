@@ -534,9 +534,10 @@ def test_json_ld_cannot_be_broken_out_of(client):
     head = page.split("</head>", 1)[0]
     assert "<script>alert(1)" not in page
     assert "<!--" not in head
-    # Exactly two script elements in the head: htmx and the data block.
-    assert head.count("<script") == 2
-    assert head.count("</script>") == 2
+    # Exactly three script elements in the head: htmx, the announcer and the data block.
+    assert head.count("<script") == 3
+    assert head.count("</script>") == 3
+    assert head.count('<script type="application/ld+json">') == 1
     data = json_ld_of(page)
     assert data["name"] == title
     assert data["author"]["name"] == "A & B <!--"

@@ -496,7 +496,7 @@ def test_bad_answers_are_refused_beside_the_field_with_the_text_kept(
     response = post_answer(guest_client, live_meeting, text, token=token, htmx=htmx)
     page = page_text(response)
     assert response.status_code == 422
-    assert f'<p class="field__error" id="answer-error">{message}</p>' in page
+    assert f'<p class="field__error" id="answer-error" role="alert">{message}</p>' in page
     assert textarea(page, "answer-text") == text
     assert hidden_value(page, "client_token") == str(token)  # retrying the same form still saves once
     assert ("<html" in page) is not htmx
@@ -594,6 +594,21 @@ def test_a_like_toggles_once_per_participant(member_client, guest_client, live_m
     assert response.status_code == 200
     assert 'aria-pressed="false">Like' in page_text(response)
     assert ruths_answer.likes.count() == 1
+
+
+def test_each_answer_on_the_member_view_links_its_own_like_edit_and_delete_urls(member_client, live_meeting):
+    fill(live_meeting, people=3, answers=12)
+    post_answer(member_client, live_meeting, "My own view.")
+    page = page_text(member_client.get(url("live", live_meeting)))
+
+    answers = Answer.objects.filter(question__meeting=live_meeting)
+    for answer in answers.exclude(text="My own view."):
+        like = url("answer_like", live_meeting, answer.pk)
+        assert f'<form method="post" action="{like}"\n                        hx-post="{like}"' in page
+    own = answers.get(text="My own view.")
+    assert f'href="{url("answer_edit", live_meeting, own.pk)}"' in page
+    delete = url("answer_delete", live_meeting, own.pk)
+    assert f'<form method="post" action="{delete}"\n            hx-post="{delete}"' in page
 
 
 def test_an_answer_is_edited_on_its_own_page(guest_client, live_meeting, kathy):
