@@ -7,6 +7,7 @@ a database (and, for several processes, a broker), which can be stopped and star
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import signal
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +39,16 @@ meeting = Meeting.schedule(club=club, guide=guide, by=host, starts_at=timezone.n
 meeting.start()
 print(meeting.pk, meeting.join_code)
 """
+
+
+def run_async(coroutine):
+    """asyncio.run in a thread of its own.
+
+    Under pytest, the browser tests' Playwright keeps an event loop running in the main thread for the
+    rest of the session, and asyncio.run refuses to start another one there.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def free_port() -> int:

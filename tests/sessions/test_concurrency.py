@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from bench.live import SETUP_GUESTS, Poster
-from bench.servers import AsgiServer, Deployment, postgres_answers
+from bench.servers import AsgiServer, Deployment, postgres_answers, run_async
 
 PEOPLE = 50
 RETRIES = 20
@@ -182,7 +182,7 @@ def test_fifty_people_posting_at_the_same_moment_all_get_their_answer_saved(back
         keys, question = guests(deployment, meeting_pk, PEOPLE)
         server = Server(AsgiServer(deployment, workers=workers)).start()
         try:
-            posters = asyncio.run(ready_posters(server.server, meeting_pk, keys, question))
+            posters = run_async(ready_posters(server.server, meeting_pk, keys, question))
             texts = [
                 f"Answer from reader {number}: Hailsham was a kind of prison." for number in range(PEOPLE)
             ]
@@ -190,7 +190,7 @@ def test_fifty_people_posting_at_the_same_moment_all_get_their_answer_saved(back
                 answer_request(poster, text, uuid.uuid4())
                 for poster, text in zip(posters, texts, strict=True)
             ]
-            responses = asyncio.run(fire_at_once(server.server.port, requests))
+            responses = run_async(fire_at_once(server.server.port, requests))
         finally:
             log = server.stop()
 
@@ -210,9 +210,9 @@ def test_twenty_retries_of_one_post_at_the_same_moment_save_one_answer(backend, 
         server = Server(AsgiServer(deployment, workers=workers)).start()
         token = uuid.uuid4()
         try:
-            (poster,) = asyncio.run(ready_posters(server.server, meeting_pk, keys, question))
+            (poster,) = run_async(ready_posters(server.server, meeting_pk, keys, question))
             request = answer_request(poster, "Kathy was reliable, mostly.", token)
-            responses = asyncio.run(fire_at_once(server.server.port, [request] * RETRIES))
+            responses = run_async(fire_at_once(server.server.port, [request] * RETRIES))
         finally:
             log = server.stop()
 

@@ -8,14 +8,13 @@ senders with the same client token, must each be saved once.
 
 from __future__ import annotations
 
-import asyncio
 import http.client
 import uuid
 
 import pytest
 
 from bench.live import Poster
-from bench.servers import AsgiServer
+from bench.servers import AsgiServer, run_async
 from tests.sessions.test_concurrency import (
     Server,
     answer_request,
@@ -62,8 +61,8 @@ def test_every_acknowledged_answer_survives_a_hard_kill_of_the_server(backend, t
         keys, question = guests(deployment, meeting_pk, READERS)
         server = Server(AsgiServer(deployment)).start()
         try:
-            posters = asyncio.run(ready_posters(server.server, meeting_pk, keys, question))
-            acknowledged = asyncio.run(post_one_by_one(posters))
+            posters = run_async(ready_posters(server.server, meeting_pk, keys, question))
+            acknowledged = run_async(post_one_by_one(posters))
             server.kill()  # right after the last acknowledgement
 
             server.start()
@@ -89,13 +88,13 @@ def test_posts_cut_off_by_a_hard_kill_are_saved_once_when_retried_after_the_rest
                 server.kill()
 
         try:
-            posters = asyncio.run(ready_posters(server.server, meeting_pk, keys, question))
+            posters = run_async(ready_posters(server.server, meeting_pk, keys, question))
             texts = [f"Reader {number}: Tommy's drawings mattered." for number in range(IN_FLIGHT)]
             requests = [
                 answer_request(poster, text, uuid.uuid4())
                 for poster, text in zip(posters, texts, strict=True)
             ]
-            responses = asyncio.run(fire_at_once(server.server.port, requests, on_response=kill_midway))
+            responses = run_async(fire_at_once(server.server.port, requests, on_response=kill_midway))
             acknowledged = [text for text, (status, _) in zip(texts, responses, strict=True) if status == 302]
             assert len(acknowledged) >= KILL_AFTER
             assert {status for status, _ in responses} <= {302, 0}
@@ -106,7 +105,7 @@ def test_posts_cut_off_by_a_hard_kill_are_saved_once_when_retried_after_the_rest
             unanswered = [
                 request for request, (status, _) in zip(requests, responses, strict=True) if not status
             ]
-            retried = asyncio.run(fire_at_once(server.server.port, unanswered))
+            retried = run_async(fire_at_once(server.server.port, unanswered))
         finally:
             server.stop()
 
