@@ -120,6 +120,8 @@ def _count_pages(spec: dict) -> dict[str, int]:
         "healthz": _count("GET", "/healthz", None, 200),
         "guide page, first visit": _count("GET", spec["guide"], None, 200),
         "guide page": _count("GET", spec["guide"], None, 200),
+        # The first screen after a change reads what sessions/version_cache.py then keeps for the others.
+        "member view, after a change": _count("GET", f"/meetings/{live}/live/", guest, 200),
         "member view": _count("GET", f"/meetings/{live}/live/", guest, 200),
         "recap": _count("GET", f"/meetings/{ended}/recap/", member, 200),
         "answer post": _count(

@@ -395,11 +395,15 @@ def main(argv: list[str] | None = None) -> int:
     report = run(args.concurrency, args.seconds, args.posters, args.workers, args.answers_per_guest)
     for result in report["results"]:
         print(format_row(result), flush=True)
-    first, cached = report["queries"]["1x"]["guide page, first visit"], report["queries"]["1x"]["guide page"]
-    print(
-        f"guide page queries: {first} on a first visit, {cached} from the cache (10x items: "
-        f"{report['queries']['10x']['guide page, first visit']} and {report['queries']['10x']['guide page']})"
-    )
+    for page, first_label, first_name in [
+        ("guide page", "on a first visit", "guide page, first visit"),
+        ("member view", "after a change", "member view, after a change"),
+    ]:
+        counts = report["queries"]
+        print(
+            f"{page} queries: {counts['1x'][first_name]} {first_label}, {counts['1x'][page]} from the cache "
+            f"(10x data: {counts['10x'][first_name]} and {counts['10x'][page]})"
+        )
     report["targets"] = TARGETS
     output = Path(args.json)
     output.parent.mkdir(parents=True, exist_ok=True)

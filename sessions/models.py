@@ -392,12 +392,13 @@ class Meeting(models.Model):
         self.touch()
         return participant
 
-    def question_number(self) -> tuple[int, int]:
-        """(N, M) for "Question N of M"; N is 0 before the meeting starts."""
-        questions = self.active_questions()
-        ids = [q.pk for q in questions]
+    def question_number(self, questions: list[MeetingQuestion] | None = None) -> tuple[int, int]:
+        """(N, M) for "Question N of M"; N is 0 before the meeting starts. `questions`: the meeting's
+        questions when already at hand."""
+        active = [q for q in (self.questions.all() if questions is None else questions) if not q.skipped]
+        ids = [q.pk for q in active]
         number = ids.index(self.current_question_id) + 1 if self.current_question_id in ids else 0
-        return number, len(questions)
+        return number, len(active)
 
     # Preparing a meeting: hosts change its details and its copy of the questions before and during the
     # meeting, never after it. Each change counts as a change that screens must show.
@@ -693,6 +694,16 @@ class AnswerQuerySet(models.QuerySet):
 
     def with_like_counts(self) -> AnswerQuerySet:
         return self.annotate(like_count=Count("likes", distinct=True))
+
+    def listed_for(self, participant: Participant) -> AnswerQuerySet:
+        """A participant's own answers as their "Your answers" list shows them, oldest first."""
+        return (
+            self.shown()
+            .filter(participant=participant)
+            .only("id", "text", "question_id", "participant_id")
+            .with_like_counts()
+            .order_by("created_at", "id")
+        )
 
 
 class Answer(models.Model):

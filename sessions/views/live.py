@@ -22,6 +22,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -35,14 +36,13 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefre
 from django_htmx.middleware import HtmxDetails
 
 from bookclub import ratelimit
-from sessions import access
+from sessions import access, version_cache
 from sessions.forms.live import AnswerEditForm, AnswerForm, GuestJoinForm, JoinCodeForm, normalize_join_code
 from sessions.models import (
     Answer,
     AnswerRefused,
     ControlConflict,
     JoinRefused,
-    Like,
     Meeting,
     MeetingQuestion,
     Membership,
@@ -352,7 +352,7 @@ def member_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         # (the answer form appears or goes), so then the whole page reloads.
         if seat.participant.removed or request.GET.get("phase", meeting.state) != meeting.state:
             return HttpResponseClientRefresh()
-        return render(request, MEMBER_TEMPLATE + "#poll", _member_context(seat))
+        return render(request, MEMBER_TEMPLATE + "#poll", _member_context(request, seat))
     return _render_member_page(request, seat)
 
 
@@ -390,7 +390,7 @@ def answer_post(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             next=state.next,
             saved=True,
         )
-        return render(request, MEMBER_TEMPLATE + "#posted", _member_context(seat, fresh))
+        return render(request, MEMBER_TEMPLATE + "#posted", _member_context(request, seat, fresh))
     messages.success(request, "Your answer is saved.")
     return redirect(_safe_next(request) or reverse("sessions:live", args=[pk]))
 
@@ -477,7 +477,7 @@ def _after_answer_change(
     request: HtmxHttpRequest, seat: access.Seat, *, error: str = "", done: str = ""
 ) -> HttpResponse:
     if request.htmx:
-        context = _member_context(seat)
+        context = _member_context(request, seat)
         context["notice"] = error
         return render(request, MEMBER_TEMPLATE + "#poll", context, status=422 if error else 200)
     if error:
@@ -491,7 +491,8 @@ def _refuse_answer(
     request: HtmxHttpRequest, seat: access.Seat, state: AnswerFormState, status: int = 422
 ) -> HttpResponse:
     if request.htmx:
-        return render(request, MEMBER_TEMPLATE + "#answer_form", _member_context(seat, state), status=status)
+        context = _member_context(request, seat, state)
+        return render(request, MEMBER_TEMPLATE + "#answer_form", context, status=status)
     if seat.meeting.is_ended:
         messages.error(request, state.error)
         return redirect("sessions:recap", seat.meeting.pk)
@@ -503,44 +504,42 @@ def _render_member_page(
 ) -> HttpResponse:
     if seat.participant.removed:
         return _render_removed(request, seat)
-    return render(request, MEMBER_TEMPLATE, _member_context(seat, state), status=status)
+    return render(request, MEMBER_TEMPLATE, _member_context(request, seat, state), status=status)
 
 
 def _render_removed(request: HtmxHttpRequest, seat: access.Seat) -> HttpResponse:
     return render(request, "sessions/live/removed.html", {"meeting": seat.meeting})
 
 
-def _member_context(seat: access.Seat, state: AnswerFormState | None = None) -> dict:
+def _member_context(request: HttpRequest, seat: access.Seat, state: AnswerFormState | None = None) -> dict:
     meeting, participant = seat.meeting, seat.participant
-    prefetch_related_objects([meeting], "questions")
-    number, total = meeting.question_number()
-    questions = {question.pk: question for question in meeting.questions.all()}
+    ordered_questions = version_cache.questions(meeting)
+    number, total = meeting.question_number(ordered_questions)
+    questions = {question.pk: question for question in ordered_questions}
     sees_all = seat.is_host or meeting.answers_shown_to_participants
-    answers = (
-        Answer.objects.shown()
-        .select_related("participant")
-        # Only what the page shows: a hundred answers cost a third less to load without the rest.
-        .only("id", "text", "question_id", "participant_id", "participant__id", "participant__display_name")
-        .with_like_counts()
-        .annotate(liked=Exists(Like.objects.filter(answer=OuterRef("pk"), participant=participant)))
-        .order_by("created_at", "id")
-    )
-    if meeting.is_live:
-        answers = answers.filter(question_id=meeting.current_question_id)
-        if not sees_all:
-            answers = answers.filter(participant=participant)
-        answers = list(answers)
-        own = [answer for answer in answers if answer.participant_id == participant.pk]
-        others = [answer for answer in answers if answer.participant_id != participant.pk]
-        prepared = []
+    show_names = seat.is_host or meeting.show_names
+    # One token for the whole page: each masking of it draws 32 characters from the system's randomness.
+    csrf_token = get_token(request)
+    others = SafeString()
+    others_count = 0
+    prepared = []
+    if meeting.is_live and sees_all:
+        # Everyone's answers, this viewer's own and their likes among them, come from the cache.
+        shared = version_cache.shared_answers(meeting, show_names=show_names)
+        own = [answer.as_own_answer(meeting) for answer in shared if answer.participant_id == participant.pk]
+        shown_to_others = [answer for answer in shared if answer.participant_id != participant.pk]
+        others = version_cache.fill(shown_to_others, csrf_token=csrf_token, viewer=participant.pk)
+        others_count = len(shown_to_others)
+    elif meeting.is_live:
+        own = list(Answer.objects.listed_for(participant).filter(question_id=meeting.current_question_id))
     else:
-        own = list(answers.filter(participant=participant))
-        others = []
+        own = list(Answer.objects.listed_for(participant))
         prepared = [
             (question, [answer for answer in own if answer.question_id == question.pk])
-            for question in meeting.active_questions()
+            for question in ordered_questions
+            if not question.skipped
         ]
-    _prepare_answers(meeting, [*own, *others])
+    version_cache.answer_urls(meeting, own)
     if state is None:
         state = AnswerFormState(question_id=meeting.current_question_id)
     locked = meeting.is_live and meeting.answers_locked
@@ -554,35 +553,15 @@ def _member_context(seat: access.Seat, state: AnswerFormState | None = None) -> 
         "form_question": questions.get(state.question_id),
         "own_answers": own,
         "other_answers": others,
-        "answer_count": len(own) + len(others),
+        "answer_count": len(own) + others_count,
         "prepared": prepared,
         "sees_all": sees_all,
-        "show_names": seat.is_host or meeting.show_names,
+        "show_names": show_names,
         "locked": locked,
         "answer_form": state,
+        "csrf_token": csrf_token,
         **_timer_context(meeting),
     }
-
-
-# Stands in for an answer's id in the URLs that _prepare_answers reverses once per page.
-_ANSWER_ID = 9_999_999_999
-
-
-def _prepare_answers(meeting: Meeting, answers: list[Answer]) -> None:
-    """Give each answer the URLs of its like, edit and delete buttons and its "N likes" label.
-
-    A busy question lists a hundred answers or more, and a `{% url %}` per button was a third of the
-    member view's time; reversing each URL once and filling in the ids gives the same URLs. The id is
-    the last number in each pattern, hence `rpartition`.
-    """
-    patterns = {
-        name: reverse(f"sessions:answer_{name}", args=[meeting.pk, _ANSWER_ID]).rpartition(str(_ANSWER_ID))
-        for name in ("like", "edit", "delete")
-    }
-    for answer in answers:
-        for name, (head, _, tail) in patterns.items():
-            setattr(answer, f"{name}_url", f"{head}{answer.pk}{tail}")
-        answer.likes_label = f"{answer.like_count} like{'' if answer.like_count == 1 else 's'}"
 
 
 def _locked_for(meeting: Meeting, question_id: int) -> bool:
