@@ -1,16 +1,21 @@
-"""The guide page's own content, rendered once and kept in Django's cache.
+"""The guide page, rendered once and kept in Django's cache, at two levels.
 
-What is cached: the HTML of the guide (the `<article>`) and of its `<head>` tags, the same for every
-viewer. The page around them is rendered on every request: the CSRF token in `hx-headers`, the account
-links, messages and the staff "Draft preview" banner. Drafts are never cached, and the guide itself is
-still read from the database on every request, so who may see it is decided as before.
+- The whole page, as a `bookclub.skeleton.Skeleton`: one for anonymous readers and one for logged-in
+  readers, with holes for the CSRF token and the reader's name. Served to every request the skeleton
+  module calls shareable (no query string, no messages waiting).
+- The guide's own content (the `<article>` and its `<head>` tags), the same for every viewer, which the
+  page is built from: the pages of staff previewing a draft (never cached) and of requests that are not
+  shareable render the page around it on each request.
+
+The guide itself is still read from the database on every request, so who may see it is decided as
+before.
 
 How an entry goes stale, and why it is keyed the way it is: an entry is valid only for the guide row it
 was rendered from. Its stamp is a digest of every column of that row, plus the page's address (the page
-prints its own URL) and the code that renders it: the template, the view, the Markdown filters and the
-versions of Markdown and nh3 (a deploy that changes any of them, a sanitizer fix say, must not serve HTML
-the old code made from a shared Redis). The row is read anyway to find the guide, so checking the stamp
-costs nothing.
+prints its own URL) and the code that renders it (`skeleton.release()`: templates, code, the versions of
+Markdown and nh3 and the static files; a deploy that changes any of them, a sanitizer fix say, must not
+serve HTML the old code made from a shared Redis). The row is read anyway to find the guide, so checking
+the stamp costs nothing.
 
 Deleting entries on change would be the other way, but it misses writes that send no signal
 (`bulk_update`, `.update()`), it races with a request that read the old rows just before the commit and
@@ -35,24 +40,19 @@ which is then never served.
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import importlib.metadata
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import TypedDict
 
-from django.core.cache import cache
 from django.db.models import QuerySet
-from django.template.loader import get_template
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from bookclub import shared_cache, skeleton
 from guides.models import Guide
 
 TEMPLATE = "guides/guide_detail.html"
-_SOURCES = ("views.py", "models.py", "templatetags/guide_extras.py")
-_PACKAGES = ("django", "markdown", "nh3")
 # Entries of guides nobody reads leave the cache; one render a day per guide costs nothing.
 TIMEOUT_SECONDS = 24 * 60 * 60
 
@@ -73,21 +73,12 @@ def key(guide: Guide) -> str:
     return f"guides:page:{guide.pk}"
 
 
-@functools.cache
-def _code_digest() -> bytes:
-    """The Python code and libraries that render the fragments; they only change with a restart."""
-    digest = hashlib.sha256()
-    for name in _SOURCES:
-        digest.update((Path(__file__).parent / name).read_bytes())
-    for package in _PACKAGES:
-        digest.update(importlib.metadata.version(package).encode())
-    return digest.digest()
+def page_key(guide: Guide, request: HttpRequest) -> str:
+    return f"guides:skeleton:{guide.pk}:{skeleton.variant(request)}"
 
 
 def stamp(guide: Guide, page_url: str) -> str:
-    # The template is read each time: in debug mode it reloads while the server runs.
-    digest = hashlib.sha256(_code_digest())
-    digest.update(get_template(TEMPLATE).template.source.encode())
+    digest = hashlib.blake2b(skeleton.release().encode(), digest_size=16)
     for value in [page_url, *(field.value_to_string(guide) for field in Guide._meta.concrete_fields)]:
         encoded = value.encode()
         digest.update(len(encoded).to_bytes(8, "big") + encoded)  # lengths keep the values apart
@@ -100,10 +91,24 @@ def guide_fragments(guide: Guide, page_url: str, render: Callable[[], Fragments]
     if not guide.is_published:
         return render()
     current = stamp(guide, page_url)
-    entry = cache.get(key(guide))
+    entry = shared_cache.get(key(guide))
     if entry is not None and entry.get("stamp") == current:
         # Rendered by the template, with autoescaping, from this very row: as safe as when it was made.
         return Fragments(meta=mark_safe(entry["meta"]), article=mark_safe(entry["article"]))
     fragments = render()
-    cache.set(key(guide), {"stamp": current, **fragments}, TIMEOUT_SECONDS)
+    shared_cache.set(key(guide), {"stamp": current, **fragments}, TIMEOUT_SECONDS)
     return fragments
+
+
+def guide_page(
+    request: HttpRequest, guide: Guide, page_url: str, render: Callable[[], skeleton.Skeleton]
+) -> skeleton.Skeleton:
+    """The whole page of a published guide (see bookclub/skeleton.py) from the cache, or from `render()`
+    (then cached) when the cache has none for this state of the guide and this kind of viewer."""
+    current = stamp(guide, page_url)
+    entry = shared_cache.get(page_key(guide, request))
+    if entry is not None and entry.get("stamp") == current:
+        return skeleton.Skeleton(entry["pieces"])
+    page = render()
+    shared_cache.set(page_key(guide, request), {"stamp": current, "pieces": page.pieces}, TIMEOUT_SECONDS)
+    return page

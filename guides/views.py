@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
+from bookclub import skeleton
 from guides import cache as guide_cache
 from guides.models import Guide, GuideSections, ReviewStatus, Theme
 from guides.templatetags.guide_extras import markdown_to_text
@@ -61,10 +62,19 @@ def guide_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     guide = get_object_or_404(Guide.objects.visible_to(request.user), slug=slug)
     page_url = request.build_absolute_uri(guide.get_absolute_url())
     image_url = request.build_absolute_uri(guide.illustration.url) if guide.illustration else ""
-    fragments = guide_cache.guide_fragments(
-        guide, page_url, lambda: _render_fragments(guide, page_url, image_url)
-    )
-    return render(request, "guides/guide_detail.html", {"guide": guide, "fragments": fragments})
+
+    def page_context() -> dict:
+        fragments = guide_cache.guide_fragments(
+            guide, page_url, lambda: _render_fragments(guide, page_url, image_url)
+        )
+        return {"guide": guide, "fragments": fragments}
+
+    if guide.is_published and skeleton.shareable(request):
+        page = guide_cache.guide_page(
+            request, guide, page_url, lambda: skeleton.render(request, guide_cache.TEMPLATE, page_context())
+        )
+        return HttpResponse(page.fill(skeleton.viewer_values(request)))
+    return render(request, guide_cache.TEMPLATE, page_context())
 
 
 def _render_fragments(guide: Guide, page_url: str, image_url: str) -> guide_cache.Fragments:

@@ -12,3 +12,6 @@ class ClubSessionsConfig(AppConfig):
     label = "club_sessions"
     verbose_name = "Clubs and meetings"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from sessions import signals  # noqa: F401  (connects the receivers that keep cached screens fresh)

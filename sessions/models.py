@@ -181,6 +181,12 @@ class MeetingQuerySet(models.QuerySet):
     def past(self) -> MeetingQuerySet:
         return self.filter(state=Meeting.State.ENDED).order_by("-starts_at")
 
+    def mark_changed(self) -> int:
+        """Move the version of these meetings without telling their screens: what was cached for the
+        old version (sessions/version_cache.py) is then not used again. For changes that screens need
+        not be sent at once, such as a club's new name."""
+        return self.exclude(state=Meeting.State.ENDED).update(version=F("version") + 1)
+
 
 class ControlConflict(Exception):
     """Another host changed the meeting since this host's screen last saw it."""

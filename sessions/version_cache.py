@@ -6,15 +6,18 @@ each with its like button. Loading those and rendering the answers was most of t
 done once per meeting version and kept in Django's cache (shared through Redis when `REDIS_URL` is set):
 
 - `questions()`: the meeting's questions, in order;
-- `shared_answers()`: everyone's answers to the current question, one piece of HTML per answer.
+- `shared_answers()`: everyone's answers to the current question, each as it appears in everyone's list
+  and as it appears in its author's own list (with its edit and delete buttons);
+- `member_page()`: the whole member view (`bookclub.skeleton`), for the screens that show everyone's
+  answers while no timer runs (a countdown changes every second).
 
-Only three things in the answers' HTML differ from one viewer to the next, and `fill()` puts them in per
-request, without a query (the entry knows who liked each answer):
+Only these things differ from one viewer to the next, and `fill()`, `fill_own()` and the page's holes put
+them in per request, without a query (the entry knows who liked each answer):
 
-- which answers are left out: the viewer's own are listed apart, with their edit and delete buttons
-  (`SharedAnswer.as_own_answer`);
-- the CSRF token in each like form;
-- `aria-pressed` on the like buttons the viewer has pressed.
+- which answers are left out: the viewer's own are listed apart;
+- the CSRF token in each form;
+- `aria-pressed` on the like buttons the viewer has pressed;
+- on the page: the viewer's name in the account links and the answer form's client token.
 
 They are left as holes in the cached HTML: at render time each hole is a random marker, and the output is
 split at the markers. A marker is drawn anew for every render, so no answer text can contain one.
@@ -25,33 +28,32 @@ every host control) goes through `Meeting.touch()` or `Meeting._control()`, whic
 the change itself. The version is read before what is cached under it, so an entry may hold something
 newer than its version, never older; newer is harmless, as the next change brings a new version. The
 keys also hold the meeting's random join code (ids and versions repeat when a database is re-created next
-to a Redis that outlives it) and a digest of the template (a deploy must not serve HTML the old template
-made).
+to a Redis that outlives it) and `skeleton.release()` (a deploy must not serve HTML the old code made).
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import re
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.http import HttpRequest
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
+from bookclub import shared_cache, skeleton
 from sessions.models import Answer, Like, Meeting, MeetingQuestion
 
 TEMPLATE = "sessions/live/member.html"
 PARTIAL = "other_answer"
+OWN_TEMPLATE = "sessions/live/_own_answer.html"
 # Versions move on with every answer and like, so an entry is read for seconds; the timeout only
 # clears entries of meetings that ended.
 TIMEOUT_SECONDS = 15 * 60
-# The holes in each answer's HTML, in the order the template prints them.
+# The holes in each answer's HTML.
 HOLES = ("csrf_token", "pressed")
 
 # Stands in for an answer's id in the URLs that `answer_urls` reverses once per page.
@@ -60,54 +62,52 @@ _ANSWER_ID = 9_999_999_999
 
 @dataclass(frozen=True)
 class SharedAnswer:
-    """One answer of the list as every viewer gets it: its HTML split at the holes, and what its
-    author's own screen shows of it instead."""
+    """One answer as every viewer gets it, and as its author's own list shows it: HTML split at the
+    holes (HTML, hole name, HTML, hole name, ..., HTML)."""
 
     pk: int
     participant_id: int
-    text: str
     liked_by: frozenset[int]  # participant ids
-    pieces: tuple[str, ...]  # HTML, hole name, HTML, hole name, ..., HTML
+    pieces: tuple[str, ...]
+    own_pieces: tuple[str, ...]
 
-    def as_own_answer(self, meeting: Meeting) -> Answer:
-        """The answer as its author's "Your answers" list needs it (with its edit and delete buttons),
-        made from the cache rather than read again."""
-        answer = Answer(
-            pk=self.pk,
-            question_id=meeting.current_question_id,
-            participant_id=self.participant_id,
-            text=self.text,
-        )
-        answer.like_count = len(self.liked_by)
-        return answer
+
+def meeting(pk: int, join_code: str, version: int) -> Meeting:
+    """Meeting `pk`, with its club and guide, as it is at `version` or newer (`Meeting.DoesNotExist` if
+    it is gone). The viewer's seat reads the version with the participant, so the rest of the meeting
+    comes from here."""
+    entry = shared_cache.get(f"sessions:meeting:{pk}:{join_code}:{version}")
+    if entry is None:
+        entry = Meeting.objects.select_related("club", "guide").get(pk=pk)
+        # Kept under the version it was read at, which may be newer than the one asked for.
+        shared_cache.set(f"sessions:meeting:{pk}:{entry.join_code}:{entry.version}", entry, TIMEOUT_SECONDS)
+    return entry
 
 
 def questions(meeting: Meeting) -> list[MeetingQuestion]:
     """The meeting's questions in order, skipped ones included."""
     key = f"sessions:questions:{_meeting_key(meeting)}"
-    entry = cache.get(key)
+    entry = shared_cache.get(key)
     if entry is None:
         # Read apart from `meeting`, so that the cached questions do not carry the meeting along.
         entry = list(MeetingQuestion.objects.filter(meeting_id=meeting.pk))
-        cache.set(key, entry, TIMEOUT_SECONDS)
+        shared_cache.set(key, entry, TIMEOUT_SECONDS)
     return entry
 
 
 def shared_answers(meeting: Meeting, *, show_names: bool) -> list[SharedAnswer]:
     """Every shown answer to the meeting's current question, oldest first."""
-    # The template is looked up each time: in debug mode it reloads while the server runs.
-    digest = _digest(get_template(TEMPLATE).template.source)
-    key = f"sessions:answers:{_meeting_key(meeting)}:{meeting.current_question_id}:{int(show_names)}:{digest}"
-    entry = cache.get(key)
+    key = f"sessions:answers:{_answers_key(meeting, show_names)}"
+    entry = shared_cache.get(key)
     if entry is None:
-        entry = _render(meeting, get_template(f"{TEMPLATE}#{PARTIAL}"), show_names=show_names)
-        cache.set(key, entry, TIMEOUT_SECONDS)
+        entry = _render(meeting, show_names=show_names)
+        shared_cache.set(key, entry, TIMEOUT_SECONDS)
     return entry
 
 
 def fill(shared: Iterable[SharedAnswer], *, csrf_token: str, viewer: int) -> SafeString:
-    """The answers' HTML for one viewer (a participant id): their CSRF token and like states in the
-    holes."""
+    """The answers' HTML in everyone's list for one viewer (a participant id): their CSRF token and like
+    states in the holes."""
     parts = []
     for answer in shared:
         values = {"csrf_token": csrf_token, "pressed": "true" if viewer in answer.liked_by else "false"}
@@ -115,6 +115,32 @@ def fill(shared: Iterable[SharedAnswer], *, csrf_token: str, viewer: int) -> Saf
         parts.extend(values[piece] if index % 2 else piece for index, piece in enumerate(answer.pieces))
     # Rendered by the template with autoescaping; the holes hold a token and "true"/"false".
     return mark_safe("".join(parts))
+
+
+def fill_own(own: Iterable[SharedAnswer], *, csrf_token: str) -> SafeString:
+    """The viewer's own answers as their "Your answers" list shows them, with their CSRF token."""
+    values = {"csrf_token": csrf_token}
+    parts = []
+    for answer in own:
+        parts.extend(values[piece] if index % 2 else piece for index, piece in enumerate(answer.own_pieces))
+    return mark_safe("".join(parts))  # as in fill()
+
+
+def member_page(
+    request: HttpRequest, meeting: Meeting, variant: str, render: Callable[[], skeleton.Skeleton]
+) -> skeleton.Skeleton:
+    """The member view of `meeting` for one kind of viewer (`variant`, made by the view from what
+    changes the page's shape), from the cache or from `render()`."""
+    key = (
+        f"sessions:page:{_answers_key(meeting, show_names=meeting.show_names)}:"
+        f"{skeleton.variant(request)}:{variant}"
+    )
+    pieces = shared_cache.get(key)
+    if pieces is not None:
+        return skeleton.Skeleton(pieces)
+    page = render()
+    shared_cache.set(key, page.pieces, TIMEOUT_SECONDS)
+    return page
 
 
 def answer_urls(meeting: Meeting, answers: list[Answer]) -> None:
@@ -139,12 +165,11 @@ def _meeting_key(meeting: Meeting) -> str:
     return f"{meeting.pk}:{meeting.join_code}:{meeting.version}"
 
 
-@functools.lru_cache(maxsize=4)
-def _digest(source: str) -> str:
-    return hashlib.blake2b(source.encode(), digest_size=8).hexdigest()
+def _answers_key(meeting: Meeting, show_names: bool) -> str:
+    return f"{_meeting_key(meeting)}:{meeting.current_question_id}:{int(show_names)}:{skeleton.release()}"
 
 
-def _render(meeting: Meeting, template, *, show_names: bool) -> list[SharedAnswer]:
+def _render(meeting: Meeting, *, show_names: bool) -> list[SharedAnswer]:
     answers = list(
         Answer.objects.shown()
         .filter(question_id=meeting.current_question_id)
@@ -165,10 +190,21 @@ def _render(meeting: Meeting, template, *, show_names: bool) -> list[SharedAnswe
     markers = {name: secrets.token_hex(16) for name in HOLES}
     names = {marker: name for name, marker in markers.items()}
     split = re.compile("(" + "|".join(markers.values()) + ")")
+    others = get_template(f"{TEMPLATE}#{PARTIAL}")
+    own = get_template(OWN_TEMPLATE)
+    # What the author's own list shows: the likes (answers are shown to all), the buttons unless locked.
+    own_context = {"sees_all": True, "meeting": meeting, "locked": meeting.is_live and meeting.answers_locked}
     shared = []
     for answer in answers:
-        html = template.render({"answer": answer, "show_names": show_names, **markers})
-        pieces = tuple(names.get(piece, piece) for piece in split.split(html))
-        likers = frozenset(liked_by[answer.pk])
-        shared.append(SharedAnswer(answer.pk, answer.participant_id, answer.text, likers, pieces))
+        pieces = split.split(others.render({"answer": answer, "show_names": show_names, **markers}))
+        own_pieces = split.split(own.render({"answer": answer, **own_context, **markers}))
+        shared.append(
+            SharedAnswer(
+                answer.pk,
+                answer.participant_id,
+                frozenset(liked_by[answer.pk]),
+                tuple(names.get(piece, piece) for piece in pieces),
+                tuple(names.get(piece, piece) for piece in own_pieces),
+            )
+        )
     return shared

@@ -19,7 +19,6 @@ from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
@@ -27,6 +26,8 @@ from django.utils import timezone
 
 from guides.models import Adaptation, Guide, OtherBook, Question, Quote, TalkingPoint, Theme, Trivia
 from sessions.models import MAX_DISPLAY_NAME_LENGTH, Club, Meeting, Participant
+
+pytestmark = pytest.mark.usefixtures("empty_cache")
 
 RUN = "alert(1);__xss=1"
 PAYLOADS = [
@@ -137,14 +138,6 @@ def build_scene(payload: str, guest_names: list[str] | None = None) -> Scene:
         Meeting.objects.get(pk=ended.pk),
         guest_client,
     )
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    # Pages or fragments cached by an earlier test (whose rows had the same ids) must not be served.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture(params=PAYLOADS, ids=IDS)

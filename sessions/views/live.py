@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -24,6 +25,7 @@ from django.db.models import Exists, OuterRef, Q, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -35,7 +37,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 from django_htmx.middleware import HtmxDetails
 
-from bookclub import ratelimit
+from bookclub import ratelimit, skeleton
 from sessions import access, version_cache
 from sessions.forms.live import AnswerEditForm, AnswerForm, GuestJoinForm, JoinCodeForm, normalize_join_code
 from sessions.models import (
@@ -73,7 +75,7 @@ class AnswerFormState:
 
     question_id: int | None
     text: str = ""
-    token: uuid.UUID = field(default_factory=uuid.uuid4)
+    token: uuid.UUID | str = field(default_factory=uuid.uuid4)  # str: a hole in a shared page
     error: str = ""
     next: str = ""
     saved: bool = False
@@ -504,7 +506,55 @@ def _render_member_page(
 ) -> HttpResponse:
     if seat.participant.removed:
         return _render_removed(request, seat)
+    if state is None and _page_is_shared(request, seat):
+        return HttpResponse(_shared_member_page(request, seat))
     return render(request, MEMBER_TEMPLATE, _member_context(request, seat, state), status=status)
+
+
+def _page_is_shared(request: HttpRequest, seat: access.Seat) -> bool:
+    """Whether this screen is the member view everyone else in the meeting gets, but for the holes of
+    `_shared_member_page`: a participant's screen of a live meeting that shows everyone's answers, with
+    no countdown running (it changes every second) and nothing else of the request's own on the page."""
+    meeting = seat.meeting
+    return (
+        meeting.is_live
+        and not seat.is_host
+        and meeting.answers_shown_to_participants
+        and meeting.timer_ends_at is None
+        and skeleton.shareable(request)
+    )
+
+
+def _shared_member_page(request: HttpRequest, seat: access.Seat) -> SafeString:
+    """The member view from the page every viewer of this meeting version shares (see
+    sessions/version_cache.py), with this viewer's answers, tokens and name filled in."""
+    meeting, participant = seat.meeting, seat.participant
+    shared = version_cache.shared_answers(meeting, show_names=meeting.show_names)
+    own = [answer for answer in shared if answer.participant_id == participant.pk]
+    others = [answer for answer in shared if answer.participant_id != participant.pk]
+    holes = ["client_token", *(["own_answer_items"] if own else []), *(["other_answers"] if others else [])]
+
+    def context(markers: Mapping[str, SafeString]) -> dict:
+        # The answer lists and the CSRF token become their markers; the client token is a form field.
+        state = AnswerFormState(question_id=meeting.current_question_id, token=markers["client_token"])
+        return _member_context(request, seat) | {"answer_form": state}
+
+    # The page's shape differs with whether the viewer has answers, and whether others have.
+    variant = f"own{len(own) > 0:d}others{len(others) > 0:d}"
+    page = version_cache.member_page(
+        request, meeting, variant, lambda: skeleton.render(request, MEMBER_TEMPLATE, context, holes)
+    )
+    values = skeleton.viewer_values(request)
+    return page.fill(
+        {
+            **values,
+            "client_token": str(uuid.uuid4()),
+            "own_answer_items": version_cache.fill_own(own, csrf_token=values[skeleton.CSRF_TOKEN]),
+            "other_answers": version_cache.fill(
+                others, csrf_token=values[skeleton.CSRF_TOKEN], viewer=participant.pk
+            ),
+        }
+    )
 
 
 def _render_removed(request: HtmxHttpRequest, seat: access.Seat) -> HttpResponse:
@@ -521,17 +571,21 @@ def _member_context(request: HttpRequest, seat: access.Seat, state: AnswerFormSt
     # One token for the whole page: each masking of it draws 32 characters from the system's randomness.
     csrf_token = get_token(request)
     others = SafeString()
-    others_count = 0
+    own_items = SafeString()
+    answer_count = 0
     prepared = []
+    own: list = []
     if meeting.is_live and sees_all:
         # Everyone's answers, this viewer's own and their likes among them, come from the cache.
         shared = version_cache.shared_answers(meeting, show_names=show_names)
-        own = [answer.as_own_answer(meeting) for answer in shared if answer.participant_id == participant.pk]
+        own_shared = [answer for answer in shared if answer.participant_id == participant.pk]
         shown_to_others = [answer for answer in shared if answer.participant_id != participant.pk]
+        own_items = version_cache.fill_own(own_shared, csrf_token=csrf_token)
         others = version_cache.fill(shown_to_others, csrf_token=csrf_token, viewer=participant.pk)
-        others_count = len(shown_to_others)
+        answer_count = len(shared)
     elif meeting.is_live:
         own = list(Answer.objects.listed_for(participant).filter(question_id=meeting.current_question_id))
+        answer_count = len(own)
     else:
         own = list(Answer.objects.listed_for(participant))
         prepared = [
@@ -543,7 +597,7 @@ def _member_context(request: HttpRequest, seat: access.Seat, state: AnswerFormSt
     if state is None:
         state = AnswerFormState(question_id=meeting.current_question_id)
     locked = meeting.is_live and meeting.answers_locked
-    return {
+    context = {
         "meeting": meeting,
         "participant": participant,
         "is_host": seat.is_host,
@@ -553,7 +607,7 @@ def _member_context(request: HttpRequest, seat: access.Seat, state: AnswerFormSt
         "form_question": questions.get(state.question_id),
         "own_answers": own,
         "other_answers": others,
-        "answer_count": len(own) + others_count,
+        "answer_count": answer_count,
         "prepared": prepared,
         "sees_all": sees_all,
         "show_names": show_names,
@@ -562,6 +616,10 @@ def _member_context(request: HttpRequest, seat: access.Seat, state: AnswerFormSt
         "csrf_token": csrf_token,
         **_timer_context(meeting),
     }
+    if meeting.is_live and not sees_all and own:
+        own_items = render_to_string(f"{MEMBER_TEMPLATE}#own_answer_items", context, request=request)
+    context["own_answer_items"] = own_items
+    return context
 
 
 def _locked_for(meeting: Meeting, question_id: int) -> bool:

@@ -127,4 +127,4 @@ def test_the_query_counts_are_the_same_with_ten_times_the_data(capsys):
     assert counts["1x"]["guide page, first visit"] == 3
     assert counts["1x"]["healthz"] == 1
     assert counts["1x"]["member view"] == 2
-    assert counts["1x"]["member view, after a change"] == 5
+    assert counts["1x"]["member view, after a change"] == 6

@@ -30,18 +30,13 @@ from guides.models import Guide, Question
 from sessions.models import Answer, Club, Meeting, Participant
 from tests.bookclub.test_settings import run_django
 
+pytestmark = pytest.mark.usefixtures("empty_cache")
+
 PASSWORD = "quiet-harbour-lantern-42"
 LOGIN = "/accounts/login/"
 ADMIN_LOGIN = "/admin/login/"
 LOCKOUT_TEXT = "Too many failed attempts. Try again in 15 minutes."
 LIMIT_TEXT = "Too many requests. Please wait a minute and try again."
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -71,9 +66,16 @@ def live_meeting(meeting) -> Meeting:
     return Meeting.objects.get(pk=meeting.pk)
 
 
+# A moment well inside its minute, hour and day windows.
+PINNED_NOW = 1_700_000_070.0
+
+
 @pytest.fixture
-def limits_on(settings):
+def limits_on(settings, monkeypatch):
+    """Limits on, with the limiter's clock pinned: the windows are fixed, so a test that posts thirty
+    times must not straddle the turn of a minute (it did once in CI and got a fresh window)."""
     settings.RATE_LIMITS_ENABLED = True
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: PINNED_NOW))
     return settings
 
 
@@ -495,6 +497,25 @@ def test_an_unreachable_cache_lets_requests_through_and_logs_it(limits_on, live_
     with caplog.at_level(logging.WARNING, logger="bookclub.ratelimit"):
         assert post_answer(kathy, live_meeting, "One").status_code == 302
         assert post_answer(kathy, live_meeting, "Two").status_code == 302
+    assert "the cache is unavailable" in caplog.text
+
+
+def test_an_unreachable_cache_still_serves_the_cached_pages_and_logs_it(settings, live_meeting, caplog):
+    """The guide page and the member view are read from the cache (bookclub/skeleton.py); without it
+    they are rendered from the database."""
+    kathy, _ = guest_in(live_meeting, "Kathy")
+    kathy.get(reverse("sessions:live", args=[live_meeting.pk]))  # the "joined" message, shown once
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    with caplog.at_level(logging.WARNING, logger="bookclub.shared_cache"):
+        member_view = kathy.get(reverse("sessions:live", args=[live_meeting.pk]))
+        guide_page = Client().get(live_meeting.guide.get_absolute_url())
+    assert member_view.status_code == 200 and "Your answer" in page_text(member_view)
+    assert guide_page.status_code == 200 and live_meeting.guide.title in page_text(guide_page)
     assert "the cache is unavailable" in caplog.text
 
 

@@ -21,20 +21,13 @@ from guides.models import Guide, Question, ReviewStatus, Theme, Trivia
 from tests.guides.guide_builders import add_items, make_full_guide, make_guide
 from tests.guides.test_admin import add_rows, change_form, form_data, row_index, set_field
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 
 
 @pytest.fixture
 def visitor() -> Client:
     """A member of the public, with a browser of their own (staff_client is pytest-django's `client`)."""
     return Client()
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def admin_url(name: str, *args) -> str:

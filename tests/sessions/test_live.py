@@ -850,14 +850,14 @@ def test_the_member_view_costs_the_same_for_5_or_200_answers(request, live_meeti
     assert small == large <= 10
 
 
-def test_the_member_view_is_seven_queries_after_a_change_and_four_from_the_cache(
+def test_the_member_view_is_eight_queries_after_a_change_and_four_from_the_cache(
     member_client, live_meeting, django_assert_num_queries
 ):
     member_client.get(url("live", live_meeting))
     fill(live_meeting, people=30, answers=200)
-    # Session, user, membership, participant with its meeting; then, once per meeting version, the
-    # questions, everyone's answers and who liked them (sessions/version_cache.py).
-    with django_assert_num_queries(7):
+    # Session, user, membership, participant with its meeting's version; then, once per meeting version,
+    # the meeting, its questions, everyone's answers and who liked them (sessions/version_cache.py).
+    with django_assert_num_queries(8):
         member_client.get(url("live", live_meeting))
     with django_assert_num_queries(4):
         member_client.get(url("live", live_meeting))
