@@ -9,10 +9,10 @@ from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from bookclub.http import safe_next
 from bookclub.ratelimit import rate_limit
 
 
@@ -56,14 +56,6 @@ class SignupForm(UserCreationForm):
                 code="unique",
             )
         return email
-
-
-def safe_next(request: HttpRequest, value: str) -> str:
-    if value and url_has_allowed_host_and_scheme(
-        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return value
-    return ""
 
 
 @sensitive_post_parameters("password1", "password2")

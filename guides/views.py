@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
 from bookclub import skeleton
+from bookclub.http import HtmxHttpRequest
 from guides import cache as guide_cache
 from guides.models import Guide, GuideSections, ReviewStatus, Theme
 from guides.templatetags.guide_extras import markdown_to_text
@@ -24,10 +24,6 @@ DESCRIPTION_LENGTH = 200
 # JSON may hold "</script>" or "<!--" inside strings; as \u escapes they still mean the same characters
 # to a JSON parser but can no longer end or confuse the script element that carries them.
 _SCRIPT_SAFE_JSON = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 @require_GET

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sessions.views import clubs, live, meetings, recap, stream
+from sessions.views import clubs, join, live, meetings, recap, stream
 
 app_name = "sessions"
 urlpatterns = [
@@ -33,8 +33,8 @@ urlpatterns = [
         name="participant_remove",
     ),
     # Joining and answering
-    path("join/", live.join, name="join"),
-    path("join/<str:code>", live.join_code, name="join_code"),
+    path("join/", join.join, name="join"),
+    path("join/<str:code>", join.join_code, name="join_code"),
     path("meetings/<int:pk>/live/", live.member_view, name="live"),
     path("meetings/<int:pk>/events/", stream.meeting_events, name="events"),
     path("meetings/<int:pk>/answers/", live.answer_post, name="answer_post"),

@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
-from django_htmx.middleware import HtmxDetails
 
+from bookclub.http import HtmxHttpRequest
 from sessions import access
 from sessions.forms.clubs import ClubForm
 from sessions.models import Club, ClubError, Meeting, Membership
@@ -25,10 +25,6 @@ from sessions.models import Club, ClubError, Meeting, Membership
 DETAIL_TEMPLATE = "sessions/clubs/club_detail.html"
 FORM_TEMPLATE = "sessions/clubs/club_form.html"
 INVALID_INVITE_TEMPLATE = "sessions/clubs/invite_invalid.html"
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def your_clubs(user) -> list[Membership]:

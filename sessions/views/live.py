@@ -39,12 +39,11 @@ from django_htmx.middleware import HtmxDetails
 
 from bookclub import ratelimit, skeleton
 from sessions import access, version_cache
-from sessions.forms.live import AnswerEditForm, AnswerForm, GuestJoinForm, JoinCodeForm, normalize_join_code
+from sessions.forms.live import AnswerEditForm, AnswerForm
 from sessions.models import (
     Answer,
     AnswerRefused,
     ControlConflict,
-    JoinRefused,
     Meeting,
     MeetingQuestion,
     Membership,
@@ -276,64 +275,6 @@ def _timer_context(meeting: Meeting) -> dict:
 
 def _duration(seconds: int) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
-
-
-# ---------- Joining ----------
-
-
-@require_http_methods(["GET", "POST"])
-@ratelimit.rate_limit("join")
-def join(request: HtmxHttpRequest) -> HttpResponse:
-    data = request.POST if request.method == "POST" else (request.GET if "code" in request.GET else None)
-    form = JoinCodeForm(data)
-    if form.is_bound and form.is_valid():
-        return redirect("sessions:join_code", form.cleaned_data["code"])
-    return render(request, "sessions/live/join.html", {"form": form}, status=422 if form.is_bound else 200)
-
-
-@require_http_methods(["GET", "POST"])
-@ratelimit.rate_limit("join")
-def join_code(request: HtmxHttpRequest, code: str) -> HttpResponse:
-    template = "sessions/live/join_code.html"
-    meeting = (
-        Meeting.objects.select_related("club", "guide").filter(join_code=normalize_join_code(code)).first()
-    )
-    if meeting is None:
-        # Opening a link with a wrong code is a guess too: it counts like a posted one.
-        if wait := ratelimit.hit(request, "join"):
-            return ratelimit.too_many_requests(request, wait)
-        return render(request, template, {"page": "unknown", "code": code}, status=404)
-    membership = None
-    if request.user.is_authenticated:
-        membership = Membership.objects.filter(club_id=meeting.club_id, user=request.user).first()
-    guest_id = access.guest_participant_id(request, meeting)
-    guest = meeting.participants.filter(pk=guest_id).first() if guest_id else None
-    context: dict = {"meeting": meeting}
-    if meeting.is_ended:
-        context.update(page="ended", was_in_it=membership is not None or guest is not None)
-        return render(request, template, context)
-    if membership is not None:
-        role = Participant.Role.HOST if membership.is_host else Participant.Role.MEMBER
-        meeting.participant_for_user(request.user, role)
-        return redirect("sessions:live", meeting.pk)
-    if guest is not None:
-        return redirect("sessions:live", meeting.pk)
-    if not meeting.allow_guests:
-        context.update(page="members_only")
-        return render(request, template, context, status=403 if request.method == "POST" else 200)
-    form = GuestJoinForm(request.POST or None)
-    status = 200
-    if form.is_bound and form.is_valid():
-        try:
-            participant = meeting.add_guest(form.cleaned_data["display_name"])
-        except JoinRefused as refusal:
-            form.add_error("display_name", str(refusal))
-            status = 422
-        else:
-            access.remember_guest(request, participant)
-            return redirect("sessions:live", meeting.pk)
-    context.update(page="guest", form=form)
-    return render(request, template, context, status=status)
 
 
 # ---------- Answering ----------

@@ -17,12 +17,12 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
+from bookclub.http import HtmxHttpRequest, safe_next
 from sessions import access
 from sessions.forms.meetings import MeetingCreateForm, MeetingForm
 from sessions.models import Answer, Meeting, MeetingQuestion, Membership, Rsvp
@@ -31,10 +31,6 @@ DETAIL_TEMPLATE = "sessions/meetings/meeting_detail.html"
 FORM_TEMPLATE = "sessions/meetings/meeting_form.html"
 MEETING_LENGTH = timedelta(hours=2)
 _web_url = URLValidator(schemes=["http", "https"])
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 # ---------- Scheduling ----------
@@ -338,12 +334,7 @@ def _question_of(meeting: Meeting, question_id: int) -> MeetingQuestion:
 
 def _next_url(request: HttpRequest, meeting: Meeting) -> str:
     """Where a question change came from (the meeting page or the presenter view), if it is ours."""
-    next_url = request.POST.get("next", "")
-    if next_url and url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return next_url
-    return meeting.get_absolute_url()
+    return safe_next(request, request.POST.get("next", "")) or meeting.get_absolute_url()
 
 
 def _questions_changed(request: HtmxHttpRequest, meeting: Meeting, status: str) -> HttpResponse:

@@ -1,0 +1,33 @@
+"""Request and response helpers every app's views share."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def safe_next(request: HttpRequest, value: str | None = None) -> str:
+    """Where to go after a form, when the form (or the URL) says so and the place is on this site.
+
+    `value` defaults to the posted `next`, then the query string's.
+    """
+    target = value if value is not None else (request.POST.get("next") or request.GET.get("next") or "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
+
+
+def redirect_to(request: HtmxHttpRequest, url: str) -> HttpResponse:
+    """A redirect that htmx follows as a whole-page navigation rather than swapping the target in."""
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)

@@ -1,0 +1,69 @@
+"""Joining a live meeting: by code (typed, or in the link and QR code the presenter shows), as a club
+member or, when the meeting allows it, as a guest known by a display name kept in their session."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from bookclub import ratelimit
+from bookclub.http import HtmxHttpRequest
+from sessions import access
+from sessions.forms.live import GuestJoinForm, JoinCodeForm, normalize_join_code
+from sessions.models import JoinRefused, Meeting, Membership, Participant
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit.rate_limit("join")
+def join(request: HtmxHttpRequest) -> HttpResponse:
+    data = request.POST if request.method == "POST" else (request.GET if "code" in request.GET else None)
+    form = JoinCodeForm(data)
+    if form.is_bound and form.is_valid():
+        return redirect("sessions:join_code", form.cleaned_data["code"])
+    return render(request, "sessions/live/join.html", {"form": form}, status=422 if form.is_bound else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit.rate_limit("join")
+def join_code(request: HtmxHttpRequest, code: str) -> HttpResponse:
+    template = "sessions/live/join_code.html"
+    meeting = (
+        Meeting.objects.select_related("club", "guide").filter(join_code=normalize_join_code(code)).first()
+    )
+    if meeting is None:
+        # Opening a link with a wrong code is a guess too: it counts like a posted one.
+        if wait := ratelimit.hit(request, "join"):
+            return ratelimit.too_many_requests(request, wait)
+        return render(request, template, {"page": "unknown", "code": code}, status=404)
+    membership = None
+    if request.user.is_authenticated:
+        membership = Membership.objects.filter(club_id=meeting.club_id, user=request.user).first()
+    guest_id = access.guest_participant_id(request, meeting)
+    guest = meeting.participants.filter(pk=guest_id).first() if guest_id else None
+    context: dict = {"meeting": meeting}
+    if meeting.is_ended:
+        context.update(page="ended", was_in_it=membership is not None or guest is not None)
+        return render(request, template, context)
+    if membership is not None:
+        role = Participant.Role.HOST if membership.is_host else Participant.Role.MEMBER
+        meeting.participant_for_user(request.user, role)
+        return redirect("sessions:live", meeting.pk)
+    if guest is not None:
+        return redirect("sessions:live", meeting.pk)
+    if not meeting.allow_guests:
+        context.update(page="members_only")
+        return render(request, template, context, status=403 if request.method == "POST" else 200)
+    form = GuestJoinForm(request.POST or None)
+    status = 200
+    if form.is_bound and form.is_valid():
+        try:
+            participant = meeting.add_guest(form.cleaned_data["display_name"])
+        except JoinRefused as refusal:
+            form.add_error("display_name", str(refusal))
+            status = 422
+        else:
+            access.remember_guest(request, participant)
+            return redirect("sessions:live", meeting.pk)
+    context.update(page="guest", form=form)
+    return render(request, template, context, status=status)
