@@ -1,11 +1,13 @@
 """ASGI entry point: `uvicorn bookclub.asgi:application` is a complete server (WhiteNoise serves static
-files).
+files, Channels serves the meetings' live streams).
 
-The wrapper serves the meetings' event streams itself (sessions/views/stream.py) and answers the ASGI
-lifespan protocol, which Django does not, so that a server shutdown can end the open streams at once
-instead of waiting for them: browsers reconnect by themselves to whichever process is up.
+The outer function answers the ASGI lifespan protocol, which neither Django nor Channels does: at start
+the live publisher learns the server's event loop (sessions/live_state.py renders and sends there), and
+on a stop signal the open streams end at once instead of holding the shutdown up; browsers reconnect by
+themselves to whichever process is up.
 """
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -16,19 +18,29 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bookclub.settings")
 
 django_application = get_asgi_application()
 
-from sessions import events  # noqa: E402  (needs the settings configured above)
-from sessions.views.stream import EVENTS_PATH, serve_events  # noqa: E402
+from channels.auth import AuthMiddlewareStack  # noqa: E402  (these need the settings configured above)
+from channels.routing import URLRouter  # noqa: E402
+from django.urls import path, re_path  # noqa: E402
+
+from sessions import consumers, live_state  # noqa: E402
+
+http_application = URLRouter(
+    [
+        path("meetings/<int:pk>/events/", AuthMiddlewareStack(consumers.MeetingStream.as_asgi())),
+        re_path(r"", django_application),
+    ]
+)
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def _end_streams_on_stop_signals() -> None:
+def _end_streams_on_stop_signals(loop: asyncio.AbstractEventLoop) -> None:
     """Chain onto the server's own handlers: it stops accepting; we end the streams it would wait for."""
     for number in STOP_SIGNALS:
         previous = signal.getsignal(number)
 
         def handler(signum, frame, previous=previous):
-            events.hub.shut_down()
+            loop.call_soon_threadsafe(consumers.end_all_streams)
             if callable(previous):
                 previous(signum, frame)
 
@@ -36,9 +48,8 @@ def _end_streams_on_stop_signals() -> None:
 
 
 async def application(scope, receive, send):
-    if scope["type"] == "http" and (match := EVENTS_PATH.match(scope["path"])):
-        # Meetings' event streams bypass Django's handler (see sessions/views/stream.py for why).
-        await serve_events(scope, receive, send, int(match["pk"]))
+    if scope["type"] == "http":
+        await http_application(scope, receive, send)
         return
     if scope["type"] != "lifespan":
         await django_application(scope, receive, send)
@@ -46,11 +57,15 @@ async def application(scope, receive, send):
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            loop = asyncio.get_running_loop()
+            live_state.publisher.attach(loop)
             # Off the main thread (a server embedded in tests) there are no signals to chain.
             with contextlib.suppress(ValueError):
-                _end_streams_on_stop_signals()
+                _end_streams_on_stop_signals(loop)
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
-            events.hub.shut_down()
+            consumers.end_all_streams()
+            await live_state.publisher.drain()
+            live_state.publisher.detach()
             await send({"type": "lifespan.shutdown.complete"})
             return

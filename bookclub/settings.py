@@ -162,17 +162,29 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Live meetings (see sessions/events.py): how open screens hear of changes across server processes.
-LIVE_BROKER = os.environ.get("LIVE_BROKER", "auto")
-if LIVE_BROKER not in {"auto", "local", "redis", "postgres"}:
-    raise ImproperlyConfigured(f"LIVE_BROKER must be auto, local, redis or postgres; got {LIVE_BROKER!r}.")
-if LIVE_BROKER == "redis" and not REDIS_URL:
-    raise ImproperlyConfigured("LIVE_BROKER=redis needs REDIS_URL.")
-# Seconds between heartbeats on a live stream; each one also re-reads the meeting, healing lost events.
+# Live meetings (see sessions/live_state.py and sessions/consumers.py): each change is rendered once and
+# sent through the channel layer to every open screen, in this process or (through Redis) any other.
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Seconds between heartbeats on a live stream; each carries the meeting's version, so a screen that
+# missed a push notices within one beat and reconnects for the whole current state.
 LIVE_HEARTBEAT_SECONDS = envfloat("LIVE_HEARTBEAT_SECONDS", 15)
-# Seconds between polls when a screen has no live stream (a buffering proxy, a WSGI server); 0 turns
-# polling off entirely.
+# Seconds between polls when a screen cannot hold a stream open (a proxy that buffers, a WSGI server);
+# 0 turns polling off entirely.
 LIVE_POLL_SECONDS = envfloat("LIVE_POLL_SECONDS", 2)
+# At most one push per meeting per this many seconds: a burst of changes (a flood of likes) is
+# rendered and sent once, with all of them.
+LIVE_PUSH_INTERVAL = envfloat("LIVE_PUSH_INTERVAL", 0.1)
+# Open streams one browser session, and one address, may hold in each server process.
+LIVE_STREAMS_PER_SESSION = envint("LIVE_STREAMS_PER_SESSION", 8)
+LIVE_STREAMS_PER_ADDRESS = envint("LIVE_STREAMS_PER_ADDRESS", 300)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

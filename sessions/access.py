@@ -16,10 +16,9 @@ from dataclasses import dataclass
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Model, QuerySet
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
-from sessions import version_cache
 from sessions.models import Club, Meeting, Membership, Participant
 
 SESSION_KEY = "bookclub_participants"
@@ -93,46 +92,53 @@ def remember_guest(request: HttpRequest, participant: Participant) -> None:
 
 def seat_in_meeting(request: HttpRequest, pk: int, *, create: bool = True) -> Seat:
     """The viewer's seat in meeting `pk`: as a club member (their participant is made on first entry)
-    or as a guest remembered in their session. Anyone else: log in (anonymous) or 404.
+    or as a guest remembered in their session. Anyone else: log in (anonymous) or 404."""
+    return _seat(request.user, request.session, pk, create=create)
 
-    Every phone in a meeting calls this on each update, so it reads as little as it can: the participant
-    with their meeting's version, in one query (two for a member: their membership first), and the rest
-    of the meeting as of that version from the cache (sessions/version_cache.py). (`_one` rather than
-    `.first()`: these match one row at most, and ordering them would only cost time.)
-    """
-    seats = Participant.objects.filter(meeting_id=pk).annotate(
-        meeting_version=F("meeting__version"), meeting_join_code=F("meeting__join_code")
+
+def _seat(user, session, pk: int, *, create: bool) -> Seat:
+    # `_one` rather than `.first()`: these match one row at most, and ordering them would only cost time.
+    seats = Participant.objects.filter(meeting_id=pk).select_related(
+        "meeting__club", "meeting__guide", "meeting__current_question"
     )
-    if request.user.is_authenticated:
-        membership = _one(Membership.objects.filter(club__meetings=pk, user=request.user))
+    if user.is_authenticated:
+        membership = _one(Membership.objects.filter(club__meetings=pk, user=user))
         if membership is not None:
-            participant = _one(seats.filter(user=request.user))
+            participant = _one(seats.filter(user=user))
             if participant is None:
                 if not create:
                     raise Http404("Not in this meeting.")
-                meeting = Meeting.objects.select_related("club", "guide").get(pk=pk)
+                meeting = Meeting.objects.select_related("club", "guide", "current_question").get(pk=pk)
                 role = Participant.Role.HOST if membership.is_host else Participant.Role.MEMBER
-                participant = meeting.participant_for_user(request.user, role)
+                participant = meeting.participant_for_user(user, role)
                 return Seat(meeting, participant, membership)
-            return _seat(participant, membership)
-    participant_id = guest_participant_id(request, Meeting(pk=pk))
+            return Seat(participant.meeting, participant, membership)
+    participant_id = session.get(SESSION_KEY, {}).get(str(pk))
     participant = _one(seats.filter(pk=participant_id)) if participant_id else None
     if participant is not None:
-        return _seat(participant, None)
-    if not request.user.is_authenticated:
+        return Seat(participant.meeting, participant, None)
+    if not user.is_authenticated:
         raise LoginRequired
     raise Http404("No such meeting.")
 
 
-def _seat(participant: Participant, membership: Membership | None) -> Seat:
-    try:
-        meeting = version_cache.meeting(
-            participant.meeting_id, participant.meeting_join_code, participant.meeting_version
-        )
-    except Meeting.DoesNotExist:
-        raise Http404("No such meeting.") from None  # deleted since the participant was read
-    participant.meeting = meeting
-    return Seat(meeting, participant, membership)
+STREAM_AUDIENCES = ("members", "presenter", "screen")
+
+
+def stream_seat(user, session, pk: int, audience: str) -> tuple[str, int | None]:
+    """Who may hold meeting `pk`'s live stream for `audience`, exactly as they may open its page: the
+    presenter and the audience screen are the club's hosts'; the members' stream is for anyone with a
+    seat (see `seat_in_meeting`). Returns the audience and the participant whose removal ends the
+    stream (None for a host's screens)."""
+    if audience not in STREAM_AUDIENCES:
+        raise Http404("No such stream.")
+    if audience != "members":
+        if not user.is_authenticated:
+            raise LoginRequired
+        if not Membership.objects.filter(club__meetings=pk, user=user, role=Membership.Role.HOST).exists():
+            raise Http404("Only the club's hosts can do that.")
+        return audience, None
+    return audience, _seat(user, session, pk, create=False).participant.pk
 
 
 def _one(queryset: QuerySet[Model]) -> Model | None:

@@ -8,8 +8,9 @@ Two counters on a meeting keep concurrent screens honest:
 - `control_version` guards the host's controls: each control posts the version it saw, and only a
   compare-and-set on that number moves the meeting, so two hosts pressing "Next question" at once move it
   on once.
-- `version` counts every change anyone can see (controls, answers, likes, moderation). Screens compare it
-  to decide whether anything needs redrawing.
+- `version` counts every change anyone can see (controls, answers, likes, moderation). Each change is
+  rendered once and pushed to every open screen with its version (sessions/live_state.py); a screen
+  that sees a newer version than it shows knows it missed something.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from guides.models import Guide
-from sessions import events
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -181,11 +181,8 @@ class MeetingQuerySet(models.QuerySet):
     def past(self) -> MeetingQuerySet:
         return self.filter(state=Meeting.State.ENDED).order_by("-starts_at")
 
-    def mark_changed(self) -> int:
-        """Move the version of these meetings without telling their screens: what was cached for the
-        old version (sessions/version_cache.py) is then not used again. For changes that screens need
-        not be sent at once, such as a club's new name."""
-        return self.exclude(state=Meeting.State.ENDED).update(version=F("version") + 1)
+    def live(self) -> MeetingQuerySet:
+        return self.filter(state=Meeting.State.LIVE)
 
 
 class ControlConflict(Exception):
@@ -221,6 +218,20 @@ class Meeting(models.Model):
     answers_locked = models.BooleanField(default=False)
     answers_revealed = models.BooleanField(default=False)
     timer_ends_at = models.DateTimeField(null=True, blank=True)
+    close_answers_at_time_up = models.BooleanField(
+        "close answers when time is up",
+        default=True,
+        help_text="When a countdown reaches zero, nobody can post or change answers to the question.",
+    )
+    spotlight = models.ForeignKey(
+        "Answer",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The answer the audience screen shows large.",
+    )
+    sort_by_likes = models.BooleanField(default=False, help_text="List answers by likes, not by time.")
     control_version = models.PositiveIntegerField(default=1)
     version = models.PositiveBigIntegerField(default=1)
     created_by = models.ForeignKey(
@@ -242,6 +253,10 @@ class Meeting(models.Model):
         return reverse("sessions:meeting", args=[self.pk])
 
     @property
+    def title(self) -> str:
+        return self.guide.title
+
+    @property
     def is_live(self) -> bool:
         return self.state == self.State.LIVE
 
@@ -252,6 +267,16 @@ class Meeting(models.Model):
     @property
     def answers_shown_to_participants(self) -> bool:
         return self.answers_visible == self.AnswersVisible.IMMEDIATELY or self.answers_revealed
+
+    @property
+    def time_is_up(self) -> bool:
+        return self.timer_ends_at is not None and timezone.now() >= self.timer_ends_at
+
+    @property
+    def answers_closed(self) -> bool:
+        """Whether the current question takes no answers now: locked by the host, or its countdown ran out
+        and the meeting closes answers then."""
+        return self.answers_locked or (self.close_answers_at_time_up and self.time_is_up)
 
     @classmethod
     @transaction.atomic
@@ -275,16 +300,16 @@ class Meeting(models.Model):
     def active_questions(self) -> list[MeetingQuestion]:
         return [q for q in self.questions.all() if not q.skipped]
 
-    def touch(self, *, removed_participant: int | None = None) -> None:
-        """Count a change that screens must show, and tell the open screens once it is committed."""
+    def touch(self) -> None:
+        """Count a change that screens must show, and push it to the open screens once it is committed."""
         Meeting.objects.filter(pk=self.pk).update(version=F("version") + 1)
         self.refresh_from_db(fields=["version", "state"])
-        self._announce(removed_participant=removed_participant)
+        self._announce()
 
-    def _announce(self, *, removed_participant: int | None = None) -> None:
-        events.announce(
-            events.Change(self.pk, self.version, ended=self.is_ended, removed_participant=removed_participant)
-        )
+    def _announce(self) -> None:
+        from sessions import live_state  # renders this model's templates: imported when first needed
+
+        live_state.changed(self.pk)
 
     def _control(self, seen_version: int | None, **changes) -> None:
         """Apply a host control if nobody else moved the meeting since `seen_version`.
@@ -323,6 +348,7 @@ class Meeting(models.Model):
             answers_locked=False,
             answers_revealed=False,
             timer_ends_at=None,
+            spotlight=None,
         )
 
     def step(self, offset: int, seen_version: int | None) -> None:
@@ -337,7 +363,21 @@ class Meeting(models.Model):
             self.go_to(questions[target], seen_version)
 
     def set_locked(self, locked: bool, seen_version: int | None) -> None:
-        self._control(seen_version, answers_locked=locked)
+        changes: dict = {"answers_locked": locked}
+        if not locked and self.close_answers_at_time_up and self.time_is_up:
+            changes["timer_ends_at"] = None  # unlocking after time is up must open answers again
+        self._control(seen_version, **changes)
+
+    def set_close_at_time_up(self, close: bool, seen_version: int | None) -> None:
+        self._control(seen_version, close_answers_at_time_up=close)
+
+    def set_spotlight(self, answer: Answer | None, seen_version: int | None) -> None:
+        if answer is not None and (answer.question_id != self.current_question_id or answer.hidden):
+            raise ValidationError("Only a shown answer to the current question can be in the spotlight.")
+        self._control(seen_version, spotlight=answer)
+
+    def set_sort_by_likes(self, by_likes: bool, seen_version: int | None) -> None:
+        self._control(seen_version, sort_by_likes=by_likes)
 
     def set_revealed(self, revealed: bool, seen_version: int | None) -> None:
         self._control(seen_version, answers_revealed=revealed)
@@ -612,8 +652,10 @@ class Participant(models.Model):
             raise AnswerRefused("This meeting has ended.")
         if question.meeting_id != meeting.pk:
             raise AnswerRefused("That question is not part of this meeting.")
-        if meeting.is_live and meeting.answers_locked and question.pk == meeting.current_question_id:
-            raise AnswerRefused("Answers are locked for this question.")
+        if meeting.is_live and question.pk == meeting.current_question_id and meeting.answers_closed:
+            if meeting.answers_locked:
+                raise AnswerRefused("Answers are locked for this question.")
+            raise AnswerRefused("Time is up for this question, so answers are closed.")
 
     def post_answer(self, question: MeetingQuestion, text: str, client_token: uuid.UUID) -> Answer:
         """Save an answer once per client token: a repeated post returns the answer already saved."""
@@ -676,7 +718,13 @@ class Participant(models.Model):
         """Take this participant out of the meeting (by the host); their answers stay in the record."""
         self.removed = True
         self.save(update_fields=["removed"])
-        self.meeting.touch(removed_participant=self.pk)
+        self.meeting.touch()
+
+    def let_back_in(self) -> None:
+        """Undo a removal."""
+        self.removed = False
+        self.save(update_fields=["removed"])
+        self.meeting.touch()
 
 
 class AnswerRefused(Exception):
@@ -736,6 +784,9 @@ class Answer(models.Model):
         """Hide (moderate) an answer: it leaves every screen but stays in the record, marked hidden."""
         self.hidden = hidden
         self.save(update_fields=["hidden"])
+        if hidden:
+            # A hidden answer must not stay large on the audience screen.
+            Meeting.objects.filter(pk=self.question.meeting_id, spotlight=self).update(spotlight=None)
         self.question.meeting.touch()
 
 

@@ -1,8 +1,7 @@
-"""Signal receivers that keep what is cached per meeting version honest (see sessions/version_cache.py).
+"""Signal receivers that keep live screens honest about what is saved apart from the meeting.
 
-A meeting's screens show its club's name and its guide's title, which are saved apart from the meeting;
-a change to either moves the version of the meetings that are not over, so that no screen is rendered
-from the meeting as it was cached before.
+A live meeting's screens show its club's name and its guide's title; a change to either is pushed to
+the screens of the meetings under way, like any other change.
 """
 
 from __future__ import annotations
@@ -14,13 +13,18 @@ from guides.models import Guide
 from sessions.models import Club, Meeting
 
 
+def _push(meetings) -> None:
+    for meeting in meetings.live():
+        meeting.touch()
+
+
 @receiver(post_save, sender=Club)
 def club_saved(sender, instance: Club, created: bool, **kwargs) -> None:
     if not created:
-        Meeting.objects.filter(club=instance).mark_changed()
+        _push(Meeting.objects.filter(club=instance))
 
 
 @receiver(post_save, sender=Guide)
 def guide_saved(sender, instance: Guide, created: bool, **kwargs) -> None:
     if not created:
-        Meeting.objects.filter(guide=instance).mark_changed()
+        _push(Meeting.objects.filter(guide=instance))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sessions.views import clubs, join, live, meetings, recap, stream
+from sessions.views import answers, clubs, join, meetings, presenter, recap, stream
 
 app_name = "sessions"
 urlpatterns = [
@@ -23,24 +23,30 @@ urlpatterns = [
     path("meetings/<int:pk>/questions/<int:question_id>/move/", meetings.question_move, name="question_move"),
     path("meetings/<int:pk>/questions/<int:question_id>/skip/", meetings.question_skip, name="question_skip"),
     # Hosting
-    path("meetings/<int:pk>/start/", live.meeting_start, name="start"),
-    path("meetings/<int:pk>/present/", live.present, name="present"),
-    path("meetings/<int:pk>/control/", live.control, name="control"),
-    path("meetings/<int:pk>/answers/<int:answer_id>/hide/", live.answer_hide, name="answer_hide"),
+    path("meetings/<int:pk>/start/", presenter.meeting_start, name="start"),
+    path("meetings/<int:pk>/present/", presenter.present, name="present"),
+    path("meetings/<int:pk>/screen/", presenter.screen, name="screen"),
+    path("meetings/<int:pk>/control/", presenter.control, name="control"),
+    path("meetings/<int:pk>/answers/<int:answer_id>/hide/", presenter.answer_hide, name="answer_hide"),
     path(
         "meetings/<int:pk>/participants/<int:participant_id>/remove/",
-        live.participant_remove,
+        presenter.participant_remove,
         name="participant_remove",
+    ),
+    path(
+        "meetings/<int:pk>/participants/<int:participant_id>/readmit/",
+        presenter.participant_readmit,
+        name="participant_readmit",
     ),
     # Joining and answering
     path("join/", join.join, name="join"),
     path("join/<str:code>", join.join_code, name="join_code"),
-    path("meetings/<int:pk>/live/", live.member_view, name="live"),
+    path("meetings/<int:pk>/live/", answers.member_view, name="live"),
     path("meetings/<int:pk>/events/", stream.meeting_events, name="events"),
-    path("meetings/<int:pk>/answers/", live.answer_post, name="answer_post"),
-    path("meetings/<int:pk>/answers/<int:answer_id>/edit/", live.answer_edit, name="answer_edit"),
-    path("meetings/<int:pk>/answers/<int:answer_id>/delete/", live.answer_delete, name="answer_delete"),
-    path("meetings/<int:pk>/answers/<int:answer_id>/like/", live.answer_like, name="answer_like"),
+    path("meetings/<int:pk>/answers/", answers.answer_post, name="answer_post"),
+    path("meetings/<int:pk>/answers/<int:answer_id>/edit/", answers.answer_edit, name="answer_edit"),
+    path("meetings/<int:pk>/answers/<int:answer_id>/delete/", answers.answer_delete, name="answer_delete"),
+    path("meetings/<int:pk>/answers/<int:answer_id>/like/", answers.answer_like, name="answer_like"),
     # Afterwards
     path("meetings/<int:pk>/recap/", recap.recap, name="recap"),
     path("meetings/<int:pk>/recap.md", recap.recap_markdown, name="recap_markdown"),

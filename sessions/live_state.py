@@ -1,0 +1,350 @@
+"""What every screen of a live meeting shows, rendered once per change and pushed to all of them.
+
+A change (a control, an answer, a like, moderation) moves the meeting's `version` and calls `changed()`
+once its transaction commits. In a server process that holds screens, a short debounce later one task
+renders the meeting's state for each audience and sends it to the meeting's group on the channel layer
+(in-memory on one process, Redis between processes); every open stream (sessions/consumers.py) writes
+its audience's part to its screen as Server-Sent Events. Screens never fetch after an event.
+
+Audiences, and the regions each one gets (event name -> HTML for the element with that `sse-swap`):
+- "presenter": the host's presenter view (controls, moderation, people, speaker notes);
+- "screen": the audience screen for the TV (no controls, nothing per answer);
+- "members": the phones (question and everyone's answers; what is the viewer's own stays out of it,
+  and static/js/live.js applies their like states and own answers from their own requests).
+
+Nothing here uses a request: no CSRF token (htmx sends it from `hx-headers` on <body>), no user.
+Debouncing coalesces bursts (a flood of likes makes one push per interval, carrying all of them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import connection, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from sessions.models import Answer, Meeting
+
+logger = logging.getLogger(__name__)
+
+AUDIENCES = ("presenter", "screen", "members")
+PRESENT_TEMPLATE = "sessions/live/present.html"
+SCREEN_TEMPLATE = "sessions/live/screen.html"
+MEMBER_TEMPLATE = "sessions/live/member.html"
+# Regions of each page that a push replaces, by SSE event name -> the page template's partial.
+REGIONS = {
+    "presenter": {"live": f"{PRESENT_TEMPLATE}#live"},
+    "screen": {"screen": f"{SCREEN_TEMPLATE}#screen"},
+    "members": {"stage": f"{MEMBER_TEMPLATE}#stage", "answers": f"{MEMBER_TEMPLATE}#answers"},
+}
+# Pushed lists stop here; the recap keeps every answer. A phone shows 100 answers to one question at
+# most, and a room that writes more reads the rest afterwards.
+MAX_PUSHED_ANSWERS = 100
+TIMER_CHOICES = [(30, "30 s"), (60, "1 min"), (120, "2 min"), (300, "5 min")]
+
+
+def group_name(meeting_id: int) -> str:
+    return f"meeting-{meeting_id}"
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """One version of a meeting as each audience sees it, ready to write down a stream."""
+
+    meeting_id: int
+    version: int
+    ended: bool
+    removed: frozenset[int]  # participants the host removed: their streams end
+    events: dict[str, bytes] = field(default_factory=dict)  # audience -> its SSE events, encoded once
+
+    def message(self) -> dict:
+        """The channel layer message (sessions/consumers.py `meeting_state`)."""
+        return {
+            "type": "meeting.state",
+            "meeting": self.meeting_id,
+            "version": self.version,
+            "ended": self.ended,
+            "removed": sorted(self.removed),
+            "events": self.events,
+        }
+
+    @classmethod
+    def from_message(cls, message: dict) -> LiveState:
+        return cls(
+            message["meeting"],
+            message["version"],
+            message["ended"],
+            frozenset(message["removed"]),
+            message["events"],
+        )
+
+
+def sse_event(name: str, data: str, event_id: int | None = None) -> str:
+    lines = [f"event: {name}"]
+    if event_id is not None:
+        lines.append(f"id: {event_id}")
+    lines.extend(f"data: {line}" for line in data.split("\n"))
+    return "\n".join(lines) + "\n\n"
+
+
+# ---------- Rendering ----------
+
+
+def load_meeting(pk: int) -> Meeting:
+    """The meeting with everything its live screens show, in a constant number of queries."""
+    return (
+        Meeting.objects.select_related("club", "guide", "current_question", "spotlight__participant")
+        .prefetch_related("questions", "guide__talking_points", "guide__quotes")
+        .get(pk=pk)
+    )
+
+
+def screen_context(meeting: Meeting) -> dict:
+    """Everything the three audiences' regions need, read once for all of them."""
+    questions = list(meeting.questions.all())
+    active = [q for q in questions if not q.skipped]
+    number, total = meeting.question_number(questions)
+    current = next((q for q in questions if q.pk == meeting.current_question_id), None)
+    answers = list(
+        Answer.objects.filter(question_id=meeting.current_question_id)
+        .select_related("participant")
+        .with_like_counts()
+        .order_by("created_at", "id")
+    )
+    shown = [answer for answer in answers if not answer.hidden]
+    if meeting.sort_by_likes:
+        shown.sort(key=lambda answer: -answer.like_count)  # stable: equal likes stay in time order
+    for answer in shown:
+        answer.likes_label = f"{answer.like_count} like{'s' if answer.like_count != 1 else ''}"
+    participants = list(meeting.participants.all())
+    timer = timer_context(meeting)
+    return {
+        "meeting": meeting,
+        "number": number,
+        "total": total,
+        "current": current,
+        "questions": active,
+        "answers": shown[:MAX_PUSHED_ANSWERS] if meeting.sort_by_likes else shown[-MAX_PUSHED_ANSWERS:],
+        "newest_first": list(reversed(shown[-MAX_PUSHED_ANSWERS:])),
+        "answer_count": len(shown),
+        "more_answers": max(0, len(shown) - MAX_PUSHED_ANSWERS),
+        "hidden_answers": [answer for answer in answers if answer.hidden],
+        "hidden_ids": " ".join(str(answer.pk) for answer in answers if answer.hidden),
+        "participants": [p for p in participants if not p.removed],
+        "removed_participants": [p for p in participants if p.removed],
+        "is_first": number <= 1,
+        "is_last": number >= total,
+        "needs_reveal": meeting.answers_visible == Meeting.AnswersVisible.AFTER_REVEAL,
+        "sees_all": meeting.answers_shown_to_participants,
+        "show_names": meeting.show_names,
+        "live_poll_seconds": settings.LIVE_POLL_SECONDS,
+        "live_heartbeat_seconds": settings.LIVE_HEARTBEAT_SECONDS,
+        "locked": meeting.is_live and meeting.answers_closed,
+        "timer_choices": TIMER_CHOICES,
+        "question_timer_label": (
+            f"Start timer ({duration(current.timer_seconds)})" if current and current.timer_seconds else ""
+        ),
+        "talking_points": list(meeting.guide.talking_points.all()) if meeting.guide_id else [],
+        "quotes": list(meeting.guide.quotes.all()) if meeting.guide_id else [],
+        "urls": _urls(meeting),
+        "server_now": timezone.now().isoformat(),
+        **timer,
+    }
+
+
+def _urls(meeting: Meeting) -> dict[str, str]:
+    # Reversed once per render: the answer lists build per-answer URLs from these prefixes.
+    return {
+        "control": reverse("sessions:control", args=[meeting.pk]),
+        "answers": reverse("sessions:answer_post", args=[meeting.pk]),
+        "recap": reverse("sessions:recap", args=[meeting.pk]),
+    }
+
+
+def timer_context(meeting: Meeting) -> dict:
+    if meeting.timer_ends_at is None:
+        return {"timer_running": False, "time_left": None, "time_left_display": "", "ends_at": ""}
+    seconds = max(0, math.ceil((meeting.timer_ends_at - timezone.now()).total_seconds()))
+    return {
+        "timer_running": True,
+        "time_left": seconds,
+        "time_left_display": duration(seconds),
+        "ends_at": meeting.timer_ends_at.isoformat(),
+    }
+
+
+def duration(seconds: int) -> str:
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def render_state(pk: int) -> LiveState:
+    """Render every audience's regions of meeting `pk` as it is now."""
+    try:
+        meeting = load_meeting(pk)
+        context = screen_context(meeting)
+        context["pushed"] = True
+        events = {}
+        for audience, regions in REGIONS.items():
+            events[audience] = "".join(
+                sse_event(name, render_to_string(template, context).strip(), meeting.version)
+                for name, template in regions.items()
+            ).encode()
+        removed = frozenset(p.pk for p in context["removed_participants"])
+        return LiveState(pk, meeting.version, meeting.is_ended, removed, events)
+    finally:
+        _release_connection()
+
+
+def _release_connection() -> None:
+    # Renders and stream reads run on shared worker threads; none may keep a database connection.
+    if not connection.in_atomic_block:
+        connection.close()
+
+
+# ---------- This process's newest states ----------
+
+
+class StateStore:
+    """The newest state of each meeting this process has rendered or been sent, so that a stream that
+    (re)connects gets the current state without a render of its own, however many connect at once."""
+
+    def __init__(self) -> None:
+        self._states: dict[int, LiveState] = {}
+        self._versions: dict[int, tuple[float, int]] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def remember(self, state: LiveState) -> None:
+        known = self._states.get(state.meeting_id)
+        if known is None or state.version >= known.version:
+            self._states[state.meeting_id] = state
+
+    def newest(self, meeting_id: int) -> LiveState | None:
+        return self._states.get(meeting_id)
+
+    async def current(self, meeting_id: int, version: int | None = None) -> LiveState:
+        """The state at `version` (the database's, read now when not given) or newer."""
+        if version is None:
+            version = await self.version(meeting_id, max_age=0)
+        known = self._states.get(meeting_id)
+        if known is not None and known.version >= version:
+            return known
+        lock = self._locks.setdefault(meeting_id, asyncio.Lock())
+        async with lock:  # one render for a crowd of screens reconnecting at once
+            known = self._states.get(meeting_id)
+            if known is None or known.version < version:
+                known = await sync_to_async(render_state, thread_sensitive=False)(meeting_id)
+                self.remember(known)
+        return self._states[meeting_id]
+
+    async def version(self, meeting_id: int, *, max_age: float) -> int:
+        """The meeting's version in the database, read at most once per `max_age` seconds per process."""
+        read_at, version = self._versions.get(meeting_id, (0.0, 0))
+        if time.monotonic() - read_at > max_age or max_age == 0:
+            version = await sync_to_async(_read_version, thread_sensitive=False)(meeting_id)
+            self._versions[meeting_id] = (time.monotonic(), version)
+        return version
+
+    def forget(self, meeting_id: int) -> None:
+        self._states.pop(meeting_id, None)
+        self._versions.pop(meeting_id, None)
+
+
+def _read_version(pk: int) -> int:
+    try:
+        return Meeting.objects.filter(pk=pk).values_list("version", flat=True).get()
+    finally:
+        _release_connection()
+
+
+store = StateStore()
+
+
+# ---------- Publishing ----------
+
+
+class Publisher:
+    """Renders and sends a meeting's state after a change, at most once per `LIVE_PUSH_INTERVAL`.
+
+    It runs in the server's event loop (attached at start-up by bookclub.asgi), where the streams and
+    the in-memory channel layer live. Changes arrive from request threads; a burst of them makes one
+    render that reads them all, since the render reads the database after the last one committed.
+    Outside a server (management commands, WSGI) no screen is held in this process: then a change is
+    rendered at once and sent only when a layer reaches other processes.
+    """
+
+    def __init__(self) -> None:
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._pending: dict[int, asyncio.Task] = {}
+        self._last: dict[int, float] = {}
+        self._lock = threading.Lock()
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+
+    def detach(self) -> None:
+        self.loop = None
+
+    def changed(self, meeting_id: int) -> None:
+        loop = self.loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._schedule, meeting_id)
+        elif _layer_reaches_other_processes():
+            state = render_state(meeting_id)
+            async_to_sync(get_channel_layer().group_send)(group_name(meeting_id), state.message())
+
+    def _schedule(self, meeting_id: int) -> None:
+        if meeting_id in self._pending:
+            return  # a render is on its way and will read this change too
+        loop = asyncio.get_running_loop()
+        wait = max(0.0, self._last.get(meeting_id, 0.0) + settings.LIVE_PUSH_INTERVAL - loop.time())
+        self._pending[meeting_id] = loop.create_task(self._publish(meeting_id, wait))
+
+    async def _publish(self, meeting_id: int, wait: float) -> None:
+        try:
+            if wait:
+                await asyncio.sleep(wait)
+        finally:
+            # From here on a new change schedules a render of its own.
+            self._pending.pop(meeting_id, None)
+        self._last[meeting_id] = asyncio.get_running_loop().time()
+        try:
+            state = await sync_to_async(render_state, thread_sensitive=False)(meeting_id)
+        except Meeting.DoesNotExist:
+            store.forget(meeting_id)
+            return
+        except Exception:
+            logger.exception("Could not render meeting %s for its screens", meeting_id)
+            return
+        store.remember(state)
+        try:
+            await get_channel_layer().group_send(group_name(meeting_id), state.message())
+        except Exception:  # a broker outage: the screens heal from the heartbeat's version check
+            logger.warning("Could not send meeting %s to its screens", meeting_id, exc_info=True)
+
+    async def drain(self) -> None:
+        """Wait for the renders under way (tests, and a clean shutdown)."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending.values()), return_exceptions=True)
+
+
+def _layer_reaches_other_processes() -> bool:
+    backend = settings.CHANNEL_LAYERS.get("default", {}).get("BACKEND", "")
+    return "InMemory" not in backend
+
+
+publisher = Publisher()
+
+
+def changed(meeting_id: int) -> None:
+    """Push meeting `meeting_id` to its screens once the current transaction commits."""
+    transaction.on_commit(lambda: publisher.changed(meeting_id))
