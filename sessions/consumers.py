@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from asgiref.sync import sync_to_async
 from channels.exceptions import StopConsumer
@@ -24,6 +24,7 @@ from channels.generic.http import AsyncHttpConsumer
 from django.conf import settings
 from django.http import Http404
 from django.http.request import split_domain_port, validate_host
+from django.shortcuts import resolve_url
 
 from sessions import access, live_state
 
@@ -107,7 +108,11 @@ class MeetingStream(AsyncHttpConsumer):
                 self.scope["user"], session, self.meeting_id, requested
             )
         except access.LoginRequired:
-            return await self._refuse(403)
+            path = self.scope["path"] + (
+                "?" + self.scope["query_string"].decode() if self.scope.get("query_string") else ""
+            )
+            login = f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': path})}"
+            return await self._refuse(302, [(b"location", login.encode())])
         except Http404:
             return await self._refuse(404)
         except Exception:  # never a traceback down the wire: the stream simply is not there

@@ -254,6 +254,11 @@ class StateStore:
             self._versions[meeting_id] = (time.monotonic(), version)
         return version
 
+    def clear(self) -> None:
+        self._states.clear()
+        self._versions.clear()
+        self._locks.clear()
+
     def forget(self, meeting_id: int) -> None:
         self._states.pop(meeting_id, None)
         self._versions.pop(meeting_id, None)

@@ -25,7 +25,7 @@ def meeting_events(request: HttpRequest, pk: int) -> HttpResponse:
             request.user, request.session, pk, request.GET.get("audience", "members")
         )
     except access.LoginRequired:
-        return HttpResponse(status=403)
+        return access.login_redirect(request)
     state = live_state.render_state(pk)
     if state.ended or participant_id in state.removed or settings.LIVE_POLL_SECONDS <= 0:
         return HttpResponse(status=204)

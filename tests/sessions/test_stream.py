@@ -1,24 +1,27 @@
-"""The meeting's event stream (Server-Sent Events), driven through Django's ASGI handler.
+"""The meeting's live stream (Server-Sent Events through Channels), driven through bookclub.asgi.
 
-Each test reads the stream as a browser would, chunk by chunk, with a deadline, while the meeting is
-changed through the model methods the views use.
+Each test reads the stream as a browser's EventSource would, chunk by chunk, with a deadline, while the
+meeting is changed through the model methods the views use. The publisher renders on the test's own
+event loop, as it does on the server's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.layers import channel_layers
 from django.conf import settings
-from django.db import connections
+from django.db import connections, transaction
 from django.test import Client
 from django.urls import reverse
 
 from bookclub.asgi import application
-from sessions import events
+from sessions import consumers, live_state
 from sessions.access import SESSION_KEY
 from sessions.models import Meeting, Participant
 
@@ -26,17 +29,22 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def fast_heartbeat(settings):
+def fresh_live_state(settings):
     settings.LIVE_HEARTBEAT_SECONDS = 0.3
-    settings.LIVE_BROKER = "local"
-    events.broker.cache_clear()
+    settings.LIVE_PUSH_INTERVAL = 0.05
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    channel_layers.backends.clear()  # a layer's queues belong to one event loop; each test has its own
+    live_state.store.clear()
     yield
-    events.broker.cache_clear()
-    events.hub.shutting_down.clear()
+    live_state.store.clear()
+    channel_layers.backends.clear()
+    consumers.limits.by_session.clear()
+    consumers.limits.by_address.clear()
 
 
-def events_url(meeting: Meeting) -> str:
-    return reverse("sessions:events", args=[meeting.pk])
+def events_url(meeting: Meeting, audience: str = "") -> str:
+    url = reverse("sessions:events", args=[meeting.pk])
+    return f"{url}?audience={audience}" if audience else url
 
 
 def session_cookie(user=None, seat: Participant | None = None) -> str:
@@ -55,8 +63,9 @@ def session_cookie(user=None, seat: Participant | None = None) -> str:
 class Stream:
     """A request to the real ASGI application (bookclub.asgi), read as a browser's EventSource would."""
 
-    def __init__(self, path: str, cookie: str = "", method: str = "GET") -> None:
-        headers = [(b"host", b"testserver")]
+    def __init__(self, url: str, cookie: str = "", method: str = "GET", host: bytes = b"testserver") -> None:
+        path, _, query = url.partition("?")
+        headers = [(b"host", host)]
         if cookie:
             headers.append((b"cookie", cookie.encode()))
         self.scope = {
@@ -67,7 +76,7 @@ class Stream:
             "scheme": "http",
             "path": path,
             "raw_path": path.encode(),
-            "query_string": b"",
+            "query_string": query.encode(),
             "root_path": "",
             "headers": headers,
             "client": ("127.0.0.1", 50000),
@@ -79,6 +88,7 @@ class Stream:
         self.finished = False
 
     async def open(self) -> Stream:
+        await self.inbox.put({"type": "http.request", "body": b"", "more_body": False})
         self.task = asyncio.create_task(application(self.scope, self.inbox.get, self.outbox.put))
         start = await asyncio.wait_for(self.outbox.get(), 5)
         self.status = start["status"]
@@ -90,8 +100,11 @@ class Stream:
         self.buffer += message.get("body", b"").decode()
         if not message.get("more_body"):
             self.finished = True
+            await self.inbox.put({"type": "http.disconnect"})  # as the server says once a response ends
 
-    async def next_event(self, timeout: float = 2.0) -> dict[str, str]:
+    async def next_event(self, timeout: float = 2.0, name: str | None = None) -> dict[str, str]:
+        """The next event (of `name`, when given): its fields, with every data line joined."""
+
         async def read() -> dict[str, str]:
             while True:
                 while "\n\n" not in self.buffer:
@@ -99,9 +112,23 @@ class Stream:
                         raise EOFError("the stream ended")
                     await self._more()
                 block, self.buffer = self.buffer.split("\n\n", 1)
-                fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
-                if not block.startswith(":") and "event" in fields:
-                    return fields  # heartbeats and the retry hint are not events
+                fields: dict[str, str] = {}
+                for line in block.splitlines():
+                    key, _, value = line.partition(": ")
+                    fields[key] = f"{fields[key]}\n{value}" if key == "data" and key in fields else value
+                if "event" in fields and (name is None or fields["event"] == name):
+                    return fields
+
+        return await asyncio.wait_for(read(), timeout)
+
+    async def event_with(self, text: str, name: str, timeout: float = 2.0) -> dict[str, str]:
+        """Read on until an event `name` whose HTML holds `text`."""
+
+        async def read() -> dict[str, str]:
+            while True:
+                event = await self.next_event(timeout=timeout, name=name)
+                if text in event.get("data", ""):
+                    return event
 
         return await asyncio.wait_for(read(), timeout)
 
@@ -119,22 +146,26 @@ class Stream:
         await asyncio.wait_for(self.task, 2)
 
 
-def post_answer(participant: Participant, text: str) -> None:
+def post_answer(participant: Participant, text: str):
     question = Meeting.objects.get(pk=participant.meeting_id).current_question
-    participant.post_answer(question, text, uuid.uuid4())
+    return participant.post_answer(question, text, uuid.uuid4())
 
 
 def run(coroutine_function):
-    """Run a scenario on an event loop of its own thread.
+    """Run a scenario on an event loop of its own thread, with the publisher attached to it as the
+    server's lifespan does.
 
     The browser tests' Playwright keeps an event loop running in the main thread for the whole session,
     and asgiref refuses to start another there.
     """
 
     async def scenario_then_close_connections():
+        live_state.publisher.attach(asyncio.get_running_loop())
         try:
             return await coroutine_function()
         finally:
+            await live_state.publisher.drain()
+            live_state.publisher.detach()
             await sync_to_async(connections.close_all)()  # the thread-sensitive worker's connection
 
     def in_thread():
@@ -147,60 +178,139 @@ def run(coroutine_function):
         return pool.submit(in_thread).result()
 
 
-def test_the_host_is_sent_the_current_version_on_connect_then_each_change(host, live_meeting):
+def test_the_presenter_gets_the_rendered_state_on_connect_then_each_change(host, live_meeting):
     cookie = session_cookie(host)
+    question = live_meeting.current_question.text
 
     async def scenario():
-        stream = await Stream(events_url(live_meeting), cookie).open()
+        stream = await Stream(events_url(live_meeting, "presenter"), cookie).open()
         assert stream.status == 200
         assert stream.headers["content-type"] == "text/event-stream"
         assert stream.headers["x-accel-buffering"] == "no"
-        first = await stream.next_event()
-        assert first == {
-            "event": "meeting",
-            "id": str(live_meeting.version),
-            "data": str(live_meeting.version),
-        }
+        first = await stream.next_event(name="live")
+        assert first["id"] == str(live_meeting.version)
+        assert question in first["data"]
+        assert "Next question" in first["data"]
         guest = await sync_to_async(live_meeting.add_guest)("Kathy")
-        await sync_to_async(post_answer)(guest, "Hello")
+        await sync_to_async(post_answer)(guest, "Hailsham felt like a boarding school")
+        pushed = await stream.event_with("Hailsham felt like a boarding school", "live")
         latest = await sync_to_async(Meeting.objects.get)(pk=live_meeting.pk)
-        seen = int(first["data"])
-        while seen < latest.version:
-            seen = int((await stream.next_event())["data"])
-        assert seen == latest.version
+        assert int(pushed["id"]) == latest.version
         await stream.disconnect()
-        assert events.hub.count() == 0
+        assert not consumers.open_streams
 
     run(scenario)
 
 
-def test_a_dropped_event_is_healed_by_the_next_heartbeat(host, live_meeting, monkeypatch):
-    cookie = session_cookie(host)
+def test_phones_get_the_question_and_everyones_answers_with_nothing_of_any_viewer(live_meeting, member):
+    guest = live_meeting.add_guest("Kathy")
+    member_seat = live_meeting.participant_for_user(member, Participant.Role.MEMBER)
+    answer = post_answer(member_seat, "Ruth's view")
+    answer.likes.create(participant=guest)
+    cookie = session_cookie(seat=guest)
+    question = live_meeting.current_question.text
 
     async def scenario():
         stream = await Stream(events_url(live_meeting), cookie).open()
-        await stream.next_event()
-        # The broker loses the next message entirely.
-        monkeypatch.setattr(events.hub, "deliver", lambda change: None)
-        await sync_to_async(live_meeting.set_locked)(True, seen_version=None)
-        event = await stream.next_event(timeout=2)
-        assert int(event["data"]) == live_meeting.version
+        stage = await stream.next_event(name="stage")
+        answers = await stream.next_event(name="answers")
+        assert question in stage["data"]
+        assert "Ruth&#x27;s view" in answers["data"] or "Ruth's view" in answers["data"]
+        # Rendered once for every phone: no CSRF token, no like state, no "this is yours".
+        assert "csrfmiddlewaretoken" not in answers["data"]
+        assert 'aria-pressed="true"' not in answers["data"]
+        assert "Next question" not in stage["data"] + answers["data"]
         await stream.disconnect()
 
     run(scenario)
 
 
-def test_a_guest_streams_their_meeting_and_the_stream_stops_when_they_are_removed(live_meeting):
+def test_one_change_is_rendered_once_however_many_screens_are_open(host, live_meeting, monkeypatch):
+    guests = [live_meeting.add_guest(f"Reader {n}") for n in range(5)]
+    cookies = [session_cookie(seat=guest) for guest in guests]
+    renders = []
+    original = live_state.render_state
+    monkeypatch.setattr(live_state, "render_state", lambda pk: renders.append(pk) or original(pk))
+
+    async def scenario():
+        streams = [await Stream(events_url(live_meeting), cookie).open() for cookie in cookies]
+        for stream in streams:
+            await stream.next_event(name="answers")
+        renders.clear()
+        await sync_to_async(post_answer)(guests[0], "Only one render for this")
+        for stream in streams:
+            await stream.event_with("Only one render for this", "answers")
+        assert renders == [live_meeting.pk]
+        for stream in streams:
+            await stream.disconnect()
+
+    run(scenario)
+
+
+def test_a_burst_of_changes_is_pushed_as_few_renders_that_end_on_the_newest(
+    live_meeting, settings, monkeypatch
+):
+    settings.LIVE_PUSH_INTERVAL = 0.3
+    guest = live_meeting.add_guest("Kathy")
+    cookie = session_cookie(seat=guest)
+    renders = []
+    original = live_state.render_state
+    monkeypatch.setattr(live_state, "render_state", lambda pk: renders.append(pk) or original(pk))
+
+    async def scenario():
+        stream = await Stream(events_url(live_meeting), cookie).open()
+        await stream.next_event(name="answers")
+        renders.clear()
+        for n in range(20):
+            await sync_to_async(post_answer)(guest, f"Burst answer {n}")
+        await stream.event_with("Burst answer 19", "answers", timeout=3)
+        assert len(renders) <= 3
+        await stream.disconnect()
+
+    run(scenario)
+
+
+def test_a_lost_push_heals_at_the_next_heartbeat(host, live_meeting, monkeypatch):
+    cookie = session_cookie(host)
+
+    async def scenario():
+        stream = await Stream(events_url(live_meeting, "presenter"), cookie).open()
+        await stream.next_event(name="live")
+        layer = live_state.get_channel_layer()
+
+        async def lose(group, message):
+            return None
+
+        monkeypatch.setattr(layer, "group_send", lose)
+        await sync_to_async(live_meeting.set_locked)(True, seen_version=None)
+        healed = await stream.event_with("Unlock answers", "live", timeout=3)
+        assert int(healed["id"]) == live_meeting.version
+        await stream.disconnect()
+
+    run(scenario)
+
+
+def test_heartbeats_carry_the_version_the_stream_has_sent(host, live_meeting):
+    cookie = session_cookie(host)
+
+    async def scenario():
+        stream = await Stream(events_url(live_meeting, "presenter"), cookie).open()
+        beat = await stream.next_event(name="heartbeat")
+        assert beat["data"] == str(live_meeting.version)
+        await stream.disconnect()
+
+    run(scenario)
+
+
+def test_a_removed_guest_is_told_and_their_stream_ends_for_good(live_meeting):
     guest = live_meeting.add_guest("Kathy")
     cookie = session_cookie(seat=guest)
 
     async def scenario():
         stream = await Stream(events_url(live_meeting), cookie).open()
-        assert stream.status == 200
-        await stream.next_event()
+        await stream.next_event(name="stage")
         await sync_to_async(guest.remove)()
-        assert (await stream.next_event())["event"] == "meeting"
-        assert (await stream.next_event())["event"] == "end"
+        assert (await stream.next_event(name="removed"))["event"] == "removed"
         assert await stream.ended()
         # Coming back is answered 204, which tells the browser there is nothing more to come.
         assert (await Stream(events_url(live_meeting), cookie).open()).status == 204
@@ -208,15 +318,16 @@ def test_a_guest_streams_their_meeting_and_the_stream_stops_when_they_are_remove
     run(scenario)
 
 
-def test_the_stream_ends_when_the_meeting_ends(host, live_meeting):
-    cookie = session_cookie(host)
+def test_when_the_meeting_ends_phones_get_the_last_state_then_the_end(host, live_meeting):
+    guest = live_meeting.add_guest("Kathy")
+    cookie = session_cookie(seat=guest)
 
     async def scenario():
         stream = await Stream(events_url(live_meeting), cookie).open()
-        await stream.next_event()
+        await stream.next_event(name="stage")
         await sync_to_async(live_meeting.end)()
-        assert (await stream.next_event())["event"] == "meeting"
-        assert (await stream.next_event())["event"] == "end"
+        assert "The meeting has ended" in (await stream.event_with("ended", "stage"))["data"]
+        assert (await stream.next_event(name="end"))["event"] == "end"
         assert await stream.ended()
         assert (await Stream(events_url(live_meeting), cookie).open()).status == 204
 
@@ -227,56 +338,112 @@ def test_streams_end_at_once_when_the_server_shuts_down(host, live_meeting):
     cookie = session_cookie(host)
 
     async def scenario():
-        stream = await Stream(events_url(live_meeting), cookie).open()
+        stream = await Stream(events_url(live_meeting, "presenter"), cookie).open()
         await stream.next_event()
-        events.hub.shut_down()
+        consumers.end_all_streams()
         assert await stream.ended(timeout=1)
-        assert events.hub.count() == 0
+        assert not consumers.open_streams
 
     run(scenario)
 
 
-def test_a_stream_sends_heartbeats_while_nothing_happens(host, live_meeting):
+def test_a_closed_browser_tab_releases_its_stream_and_its_place_at_once(host, live_meeting):
     cookie = session_cookie(host)
 
     async def scenario():
-        stream = await Stream(events_url(live_meeting), cookie).open()
-        while ": heartbeat" not in stream.buffer:
-            await asyncio.wait_for(stream._more(), 2)
-        await stream.disconnect()
-
-    run(scenario)
-
-
-def test_a_closed_browser_tab_releases_its_stream_at_once(host, live_meeting):
-    cookie = session_cookie(host)
-
-    async def scenario():
-        stream = await Stream(events_url(live_meeting), cookie).open()
+        stream = await Stream(events_url(live_meeting, "presenter"), cookie).open()
         await stream.next_event()
-        assert events.hub.count() == 1
+        assert len(consumers.open_streams) == 1
         await stream.disconnect()
-        assert events.hub.count() == 0
+        assert not consumers.open_streams
+        assert not consumers.limits.by_address
+
+    run(scenario)
+
+
+def test_one_session_cannot_hold_more_than_its_share_of_streams(host, live_meeting, settings):
+    settings.LIVE_STREAMS_PER_SESSION = 3
+    cookie = session_cookie(host)
+
+    async def scenario():
+        streams = [await Stream(events_url(live_meeting, "presenter"), cookie).open() for _ in range(3)]
+        assert [stream.status for stream in streams] == [200, 200, 200]
+        refused = await Stream(events_url(live_meeting, "presenter"), cookie).open()
+        assert refused.status == 429
+        await streams[0].disconnect()
+        again = await Stream(events_url(live_meeting, "presenter"), cookie).open()
+        assert again.status == 200
+        for stream in [*streams[1:], again]:
+            await stream.disconnect()
+
+    run(scenario)
+
+
+def test_a_stream_asked_once_sends_the_state_and_ends(host, live_meeting):
+    cookie = session_cookie(host)
+
+    async def scenario():
+        stream = await Stream(events_url(live_meeting, "presenter") + "&once=1", cookie).open()
+        assert (await stream.next_event(name="live"))["id"] == str(live_meeting.version)
+        assert await stream.ended()
+
+    run(scenario)
+
+
+def test_a_database_error_after_authorising_still_ends_with_a_response(host, live_meeting, monkeypatch):
+    cookie = session_cookie(host)
+
+    async def broken(meeting_id, version=None):
+        raise RuntimeError("unable to open database file")
+
+    monkeypatch.setattr(live_state.store, "current", broken)
+
+    async def scenario():
+        stream = await Stream(events_url(live_meeting, "presenter"), cookie).open()
+        assert stream.status == 503
+        assert await stream.ended()
 
     run(scenario)
 
 
 @pytest.mark.parametrize(
-    ("who", "expected"),
-    [("anonymous", 302), ("outsider", 404), ("staff", 404), ("member_without_seat", 404)],
+    ("who", "audience", "expected"),
+    [
+        ("anonymous", "", 302),
+        ("anonymous", "presenter", 302),
+        ("outsider", "", 404),
+        ("staff", "", 404),
+        ("staff", "screen", 404),
+        ("member_without_seat", "", 404),
+        ("member", "presenter", 404),
+        ("member", "screen", 404),
+        ("guest", "presenter", 302),
+        ("host", "screen", 200),
+        ("host", "nonsense", 404),
+    ],
 )
-def test_the_stream_is_refused_to_anyone_who_could_not_open_the_meeting(
-    live_meeting, outsider, staff, member, who, expected
+def test_each_stream_is_for_those_who_may_open_its_page(
+    live_meeting, host, outsider, staff, member, who, audience, expected
 ):
-    user = {"anonymous": None, "outsider": outsider, "staff": staff, "member_without_seat": member}[who]
-    cookie = session_cookie(user)
+    if who == "member":
+        live_meeting.participant_for_user(member, Participant.Role.MEMBER)
+    users = {
+        "outsider": outsider,
+        "staff": staff,
+        "member_without_seat": member,
+        "member": member,
+        "host": host,
+    }
+    seat = live_meeting.add_guest("Kathy") if who == "guest" else None
+    cookie = session_cookie(users.get(who), seat=seat)
 
     async def scenario():
-        stream = await Stream(events_url(live_meeting), cookie).open()
+        stream = await Stream(events_url(live_meeting, audience), cookie).open()
         assert stream.status == expected
         if expected == 302:
             assert stream.headers["location"].startswith(reverse("login"))
-        assert await stream.ended()
+        if expected == 200:
+            await stream.disconnect()
 
     run(scenario)
 
@@ -284,7 +451,7 @@ def test_the_stream_is_refused_to_anyone_who_could_not_open_the_meeting(
 def test_a_guest_of_another_meeting_cannot_stream_this_one(club, guide, host, live_meeting):
     other = Meeting.schedule(club=club, guide=guide, by=host, starts_at=live_meeting.starts_at)
     other.start()
-    cookie = session_cookie(seat=other.add_guest("Stranger"))
+    cookie = session_cookie(seat=other.add_guest("Kathy"))
 
     async def scenario():
         assert (await Stream(events_url(live_meeting), cookie).open()).status == 302
@@ -292,85 +459,62 @@ def test_a_guest_of_another_meeting_cannot_stream_this_one(club, guide, host, li
     run(scenario)
 
 
-def test_only_get_opens_a_stream(host, live_meeting):
+def test_only_get_opens_a_stream_and_only_for_our_host_names(host, live_meeting):
     cookie = session_cookie(host)
 
     async def scenario():
-        stream = await Stream(events_url(live_meeting), cookie, method="POST").open()
-        assert stream.status == 405
+        assert (
+            await Stream(events_url(live_meeting, "presenter"), cookie, method="POST").open()
+        ).status == 405
+        stranger = Stream(events_url(live_meeting, "presenter"), cookie, host=b"evil.example")
+        assert (await stranger.open()).status == 400
 
     run(scenario)
 
 
-def test_a_stream_for_an_unknown_host_name_is_refused(host, live_meeting):
-    cookie = session_cookie(host)
-
-    async def scenario():
-        stream = Stream(events_url(live_meeting), cookie)
-        stream.scope["headers"][0] = (b"host", b"evil.example.com")
-        assert (await stream.open()).status == 400
-
-    run(scenario)
-
-
-def test_under_wsgi_the_stream_answers_204_so_screens_fall_back_to_polling(host_client, live_meeting):
-    response = host_client.get(events_url(live_meeting))
-    assert response.status_code == 204
-
-
-def test_through_django_alone_the_events_url_keeps_the_access_rules(outsider_client, client, live_meeting):
-    assert outsider_client.get(events_url(live_meeting)).status_code == 404
-    assert client.get(events_url(live_meeting))["Location"].startswith(reverse("login"))
-
-
-def test_a_listener_keeps_constant_memory_however_many_changes_arrive():
-    async def scenario():
-        listener = events.Listener(1, asyncio.get_running_loop())
-        for version in range(1, 5001):
-            listener.offer(events.Change(1, version))
-        await asyncio.sleep(0)
-        assert listener.version == 5000
-        assert listener.removed == set()
-        assert await listener.wait(0.1) is True
-        assert await listener.wait(0.05) is False  # five thousand changes woke it once
-
-    run(scenario)
-
-
-def test_a_malformed_broker_message_is_ignored():
-    assert events.Change.decode(b"not json") is None
-    assert events.Change.decode(events.Change(3, 7, ended=True).encode()) == events.Change(3, 7, ended=True)
-
-
-def test_a_change_is_announced_only_once_its_transaction_commits(live_meeting, monkeypatch):
-    published = []
-    monkeypatch.setattr(events.LocalBroker, "publish", lambda self, change: published.append(change))
-    from django.db import transaction
-
+def test_a_change_is_pushed_only_once_its_transaction_commits(live_meeting, monkeypatch):
+    pushed = []
+    monkeypatch.setattr(live_state.publisher, "changed", pushed.append)
     with transaction.atomic():
         live_meeting.set_locked(True, seen_version=None)
-        assert published == []
-    assert [change.version for change in published] == [live_meeting.version]
+        assert pushed == []
+    assert pushed == [live_meeting.pk]
 
 
-def test_the_member_view_page_connects_to_the_stream(member_client, live_meeting):
-    page = member_client.get(reverse("sessions:live", args=[live_meeting.pk])).content.decode()
-    assert f'sse-connect="{events_url(live_meeting)}"' in page
-    assert 'hx-trigger="sse:meeting, poll"' in page
+def test_under_wsgi_the_events_url_sends_the_state_once_and_a_retry_so_screens_poll(
+    host_client, live_meeting, settings
+):
+    settings.LIVE_POLL_SECONDS = 2
+    response = host_client.get(events_url(live_meeting, "presenter"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/event-stream"
+    body = response.content.decode()
+    assert body.startswith("retry: 2000\n\n")
+    assert re.search(rf"event: live\nid: {live_meeting.version}\n", body)
+    assert live_meeting.current_question.text in body
 
 
-def test_the_presenter_view_connects_to_the_stream(host_client, live_meeting):
-    page = host_client.get(reverse("sessions:present", args=[live_meeting.pk])).content.decode()
-    assert f'sse-connect="{events_url(live_meeting)}"' in page
-    assert 'hx-trigger="sse:meeting, poll"' in page
-
-
-def test_polling_can_be_switched_off(settings, member_client, live_meeting):
+def test_under_wsgi_an_ended_meeting_or_polling_off_answers_204(host_client, live_meeting, settings):
     settings.LIVE_POLL_SECONDS = 0
-    page = member_client.get(reverse("sessions:live", args=[live_meeting.pk])).content.decode()
-    assert 'data-live-poll="0"' in page
+    assert host_client.get(events_url(live_meeting, "presenter")).status_code == 204
+    settings.LIVE_POLL_SECONDS = 2
+    live_meeting.end()
+    assert host_client.get(events_url(live_meeting, "presenter")).status_code == 204
 
 
-def test_the_wsgi_client_is_a_plain_client():
-    # Guard for the 204 test above: Django's test Client goes through the WSGI handler.
-    assert Client().handler.__class__.__name__ == "ClientHandler"
+def test_under_wsgi_the_events_url_keeps_the_access_rules(
+    outsider_client, client, member_client, live_meeting
+):
+    assert outsider_client.get(events_url(live_meeting)).status_code == 404
+    assert client.get(events_url(live_meeting)).status_code == 302
+    assert member_client.get(events_url(live_meeting, "presenter")).status_code == 404
+
+
+def test_the_pages_connect_to_their_streams(host_client, member_client, live_meeting):
+    member_page = member_client.get(reverse("sessions:live", args=[live_meeting.pk])).content.decode()
+    assert f'sse-connect="{events_url(live_meeting)}"' in member_page
+    assert 'sse-swap="stage"' in member_page and 'sse-swap="answers"' in member_page
+    presenter = host_client.get(reverse("sessions:present", args=[live_meeting.pk])).content.decode()
+    assert f'sse-connect="{events_url(live_meeting, "presenter")}"' in presenter
+    screen = host_client.get(reverse("sessions:screen", args=[live_meeting.pk])).content.decode()
+    assert f'sse-connect="{events_url(live_meeting, "screen")}"' in screen
