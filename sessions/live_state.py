@@ -100,17 +100,18 @@ def sse_event(name: str, data: str, event_id: int | None = None) -> str:
 # ---------- Rendering ----------
 
 
-def load_meeting(pk: int) -> Meeting:
-    """The meeting with everything its live screens show, in a constant number of queries."""
-    return (
-        Meeting.objects.select_related("club", "guide", "current_question", "spotlight__participant")
-        .prefetch_related("questions", "guide__talking_points", "guide__quotes")
-        .get(pk=pk)
-    )
+def load_meeting(pk: int, *, notes: bool = True) -> Meeting:
+    """The meeting with everything its live screens show, in a constant number of queries (`notes`:
+    with the guide's talking points and quotes, which only the presenter shows)."""
+    meetings = Meeting.objects.select_related("club", "guide", "current_question", "spotlight__participant")
+    if notes:
+        meetings = meetings.prefetch_related("guide__talking_points", "guide__quotes")
+    return meetings.prefetch_related("questions").get(pk=pk)
 
 
-def screen_context(meeting: Meeting) -> dict:
-    """Everything the three audiences' regions need, read once for all of them."""
+def screen_context(meeting: Meeting, *, people: bool = True) -> dict:
+    """Everything the three audiences' regions need, read once for all of them (`people`: with the
+    participants, which only the presenter lists)."""
     questions = list(meeting.questions.all())
     active = [q for q in questions if not q.skipped]
     number, total = meeting.question_number(questions)
@@ -126,7 +127,7 @@ def screen_context(meeting: Meeting) -> dict:
         shown.sort(key=lambda answer: -answer.like_count)  # stable: equal likes stay in time order
     for answer in shown:
         answer.likes_label = f"{answer.like_count} like{'s' if answer.like_count != 1 else ''}"
-    participants = list(meeting.participants.all())
+    participants = list(meeting.participants.all()) if people else []
     timer = timer_context(meeting)
     return {
         "meeting": meeting,
@@ -154,11 +155,20 @@ def screen_context(meeting: Meeting) -> dict:
         "question_timer_label": (
             f"Start timer ({duration(current.timer_seconds)})" if current and current.timer_seconds else ""
         ),
-        "talking_points": list(meeting.guide.talking_points.all()) if meeting.guide_id else [],
-        "quotes": list(meeting.guide.quotes.all()) if meeting.guide_id else [],
+        **_notes(meeting),
         "urls": _urls(meeting),
         "server_now": timezone.now().isoformat(),
         **timer,
+    }
+
+
+def _notes(meeting: Meeting) -> dict:
+    cache = getattr(meeting.guide, "_prefetched_objects_cache", {}) if meeting.guide_id else {}
+    if "talking_points" not in cache:
+        return {"talking_points": [], "quotes": []}
+    return {
+        "talking_points": list(meeting.guide.talking_points.all()),
+        "quotes": list(meeting.guide.quotes.all()),
     }
 
 

@@ -212,10 +212,10 @@ def _member_context(
     request: HtmxHttpRequest, seat: access.Seat, state: AnswerFormState | None = None
 ) -> dict:
     """The member view for this viewer: what every phone shows (as pushed), plus their own parts."""
-    meeting = live_state.load_meeting(seat.meeting.pk)
+    meeting = live_state.load_meeting(seat.meeting.pk, notes=False)
     participant = seat.participant
     participant.meeting = meeting
-    context = live_state.screen_context(meeting)
+    context = live_state.screen_context(meeting, people=False)
     questions = {question.pk: question for question in meeting.questions.all()}
     own = list(Answer.objects.listed_for(participant))
     for answer in own:

@@ -1,5 +1,6 @@
 """Hosting and answering a live meeting: presenter view, controls, member view, answers, polling."""
 
+import json
 import re
 import uuid
 from datetime import timedelta
@@ -71,7 +72,8 @@ def page_text(response) -> str:
 
 
 def textarea(page: str, element_id: str) -> str:
-    match = re.search(rf'<textarea id="{element_id}"[^>]*>\n(.*?)</textarea>', page, re.S)
+    """The text of textarea `element_id` (the answer forms' ids end with their question's id)."""
+    match = re.search(rf'<textarea id="{element_id}(?:-[0-9]+)?"[^>]*>\n(.*?)</textarea>', page, re.S)
     assert match, f"no textarea #{element_id}"
     return match.group(1)
 
@@ -127,8 +129,9 @@ def test_the_presenter_view_shows_the_question_large_and_how_to_join(host_client
     assert f'<a href="http://testserver/join/{code}">http://testserver/join/{code}</a>' in page
     assert f'<p class="join-code">{code}</p>' in page
     assert f'<svg role="img" aria-label="QR code for http://testserver/join/{code}"' in page
-    assert "0 people in." in page
     assert '<span class="badge">0 in</span>' in page
+    assert 'href="/meetings/%d/screen/"' % live_meeting.pk in page
+    assert ">Open audience screen</a>" in page
 
 
 def test_the_presenter_view_redirects_before_the_start_and_after_the_end(host_client, meeting):
@@ -144,8 +147,9 @@ def test_the_presenter_counts_people_in_without_the_removed(host_client, live_me
     kathy.remove()
     page = page_text(host_client.get(url("present", live_meeting)))
     assert '<span class="badge">1 in</span>' in page
-    assert 'Remove<span class="visually-hidden"> Ruth</span>' in page
-    assert 'Remove<span class="visually-hidden"> Kathy</span>' not in page
+    assert 'Remove…<span class="visually-hidden"> Ruth</span>' in page
+    assert 'Remove…<span class="visually-hidden"> Kathy</span>' not in page
+    assert 'Let back in<span class="visually-hidden"> Kathy</span>' in page
 
 
 def test_the_shared_presenter_screen_keeps_an_anonymous_meeting_anonymous(host_client, live_meeting, ruth):
@@ -153,7 +157,7 @@ def test_the_shared_presenter_screen_keeps_an_anonymous_meeting_anonymous(host_c
     page = page_text(host_client.get(url("present", live_meeting)))
     assert "Ruth&#x27;s thoughts on Hailsham" in page
     assert '<span class="answer__name">Anonymous</span>' in page
-    assert '<span class="answer__name">Ruth</span>' not in page
+    assert '<span class="answer__name">Ruth <span class="badge badge--role">Guest</span></span>' not in page
     assert 'id="hide-' in page
 
 
@@ -180,7 +184,7 @@ def test_next_previous_and_the_jump_list_move_the_meeting(host_client, live_meet
     assert fresh(live_meeting).current_question == third
     page = page_text(host_client.get(url("present", live_meeting)))
     assert "Question 3 of 3" in page
-    assert 'id="control-next" disabled' in page
+    assert 'aria-keyshortcuts="ArrowRight" disabled' in page
     assert f'id="goto-{third.pk}"' not in page  # the current question has no "Go" button
 
 
@@ -260,7 +264,7 @@ def test_controls_answer_htmx_with_the_live_region(host_client, live_meeting):
     response = control(host_client, live_meeting, "next", htmx=True)
     page = page_text(response)
     assert response.status_code == 200
-    assert page.lstrip().startswith('<div id="presenter-live"')
+    assert page.lstrip().startswith('<div class="presenter__state"')
     assert "<html" not in page
     assert "Question 2 of 3" in page
     assert f'name="version" value="{fresh(live_meeting).control_version}"' in page
@@ -410,9 +414,10 @@ def test_the_member_view_shows_the_current_question_and_the_answer_form(member_c
     page = page_text(response)
     assert response.status_code == 200
     assert QUESTIONS[0] in page
-    assert '<label for="answer-text">Your answer</label>' in page
-    assert '<textarea id="answer-text" name="text"' in page
-    assert ">Post answer</button>" in page
+    question = live_meeting.current_question_id
+    assert f'<label for="answer-text-{question}" data-answer-label>Your answer</label>' in page
+    assert f'<textarea id="answer-text-{question}" name="text"' in page
+    assert ">Post answer<span" in page
     assert hidden_value(page, "question") == str(live_meeting.current_question_id)
     uuid.UUID(hidden_value(page, "client_token"))
 
@@ -431,15 +436,14 @@ def test_the_member_view_follows_the_host(host_client, member_client, live_meeti
     assert hidden_value(page, "question") == str(fresh(live_meeting).current_question_id)
 
 
-def test_the_answer_form_is_outside_the_polled_region(member_client, live_meeting):
+def test_the_answer_form_and_own_answers_are_outside_the_pushed_regions(member_client, live_meeting):
     page = page_text(member_client.get(url("live", live_meeting)))
-    polled = re.search(r'<section id="member-question".*?</section>', page, re.S).group(0)
-    version = fresh(live_meeting).version
-    assert f'hx-get="{url("live", live_meeting)}?since={version}&amp;phase=live"' in polled
-    assert 'hx-trigger="sse:meeting, poll"' in polled
-    assert 'hx-swap="outerHTML"' in polled
-    assert "answer-text" not in polled
-    assert page.index("</section>", page.index('id="member-question"')) < page.index('id="answer-form"')
+    pushed = re.findall(r'<section id="member-(?:question|answers)"[^>]*sse-swap="[a-z]+">.*?</section>', page, re.S)
+    assert len(pushed) == 2
+    for region in pushed:
+        assert "answer-text" not in region
+        assert "own-answers" not in region
+    assert 'id="own-answers"' in page and 'data-answer-form' in page
 
 
 def test_posting_an_answer_saves_it_and_shows_it_with_edit_and_delete(guest_client, live_meeting, kathy):
@@ -469,13 +473,14 @@ def test_an_htmx_post_returns_the_lists_and_a_fresh_empty_form(guest_client, liv
     response = post_answer(guest_client, live_meeting, "Fresh form please", token=token, htmx=True)
     page = page_text(response)
     assert response.status_code == 200
-    assert page.lstrip().startswith('<form id="answer-form"')
+    assert page.lstrip().startswith('<form class="answer-form"')
     assert textarea(page, "answer-text") == ""
     new_token = hidden_value(page, "client_token")
     assert new_token != str(token)
     uuid.UUID(new_token)
     assert "Your answer is saved." in page
-    assert '<div id="member-answers" class="member-answers" hx-swap-oob="true">' in page
+    assert '<section id="own-answers" class="own-answers" aria-labelledby="own-heading" hx-swap-oob="true">' in page
+    assert response["HX-Trigger"].startswith('{"answerSaved"')
     assert "Fresh form please" in page
     assert Answer.objects.filter(participant=kathy, text="Fresh form please").exists()
 
@@ -496,7 +501,8 @@ def test_bad_answers_are_refused_beside_the_field_with_the_text_kept(
     response = post_answer(guest_client, live_meeting, text, token=token, htmx=htmx)
     page = page_text(response)
     assert response.status_code == 422
-    assert f'<p class="field__error" id="answer-error" role="alert">{message}</p>' in page
+    question = live_meeting.current_question_id
+    assert f'<p class="field__error" id="answer-error-{question}" role="alert">{message}</p>' in page
     assert textarea(page, "answer-text") == text
     assert hidden_value(page, "client_token") == str(token)  # retrying the same form still saves once
     assert ("<html" in page) is not htmx
@@ -549,7 +555,7 @@ def test_after_posting_the_answer_goes_to_a_safe_next_address_only(member_client
 def test_others_answers_show_names_and_likes(member_client, live_meeting, ruths_answer):
     page = page_text(member_client.get(url("live", live_meeting)))
     assert "Ruth&#x27;s thoughts on Hailsham" in page
-    assert '<span class="answer__name">Ruth</span>' in page
+    assert '<span class="answer__name">Ruth <span class="badge badge--role">Guest</span></span>' in page
     assert 'aria-pressed="false">Like' in page
     assert "0 likes" in page
 
@@ -562,7 +568,7 @@ def test_an_anonymous_meeting_hides_names_from_members_but_not_from_the_host(
     assert '<span class="answer__name">Anonymous</span>' in page
     assert "Ruth" not in page.replace("Ruth&#x27;s thoughts", "")
     host_page = page_text(host_client.get(url("live", live_meeting)))
-    assert '<span class="answer__name">Ruth</span>' in host_page
+    assert '<span class="answer__name">Ruth <span class="badge badge--role">Guest</span></span>' in host_page
 
 
 def test_answers_wait_for_the_reveal_when_the_meeting_says_so(
@@ -573,26 +579,30 @@ def test_answers_wait_for_the_reveal_when_the_meeting_says_so(
     assert "Ruth&#x27;s thoughts" not in page
     assert "The host will reveal everyone's answers." in page
     assert member_client.post(url("answer_like", live_meeting, ruths_answer.pk)).status_code == 404
+    # The room's screen waits for the reveal; the host's own presenter shows what is waiting.
+    audience = page_text(host_client.get(url("screen", live_meeting)))
+    assert "Ruth&#x27;s thoughts" not in audience
+    assert "1 answer waiting for the reveal." in audience
     presenter = page_text(host_client.get(url("present", live_meeting)))
-    assert "Ruth&#x27;s thoughts" not in presenter  # the presenter is a shared screen
-    assert "1 answer waiting." in presenter
+    assert "Members don't see these until you press “Reveal answers”." in presenter
     control(host_client, live_meeting, "reveal")
     assert "Ruth&#x27;s thoughts" in page_text(member_client.get(url("live", live_meeting)))
-    assert "Ruth&#x27;s thoughts" in page_text(host_client.get(url("present", live_meeting)))
+    assert "Ruth&#x27;s thoughts" in page_text(host_client.get(url("screen", live_meeting)))
 
 
 def test_a_like_toggles_once_per_participant(member_client, guest_client, live_meeting, ruths_answer):
     response = member_client.post(url("answer_like", live_meeting, ruths_answer.pk))
     assert response["Location"] == url("live", live_meeting)
     page = page_text(member_client.get(url("live", live_meeting)))
-    assert re.search(rf'id="like-{ruths_answer.pk}"\s+aria-pressed="true">Like', page)
+    assert re.search(rf'id="like-{ruths_answer.pk}"\s+data-like="{ruths_answer.pk}" aria-pressed="true">Like', page)
     assert "1 like<" in page
     guest_client.post(url("answer_like", live_meeting, ruths_answer.pk))
     assert ruths_answer.likes.count() == 2
 
     response = member_client.post(url("answer_like", live_meeting, ruths_answer.pk), headers=HTMX)
+    # The count reaches every screen with the push; this viewer's own pressed state comes back here.
     assert response.status_code == 200
-    assert 'aria-pressed="false">Like' in page_text(response)
+    assert json.loads(response["HX-Trigger"]) == {"liked": {"answer": ruths_answer.pk, "liked": False}}
     assert ruths_answer.likes.count() == 1
 
 
@@ -646,8 +656,8 @@ def test_locked_answers_cannot_be_edited_or_deleted(host_client, guest_client, l
     answer = Answer.objects.get(participant=kathy)
     control(host_client, live_meeting, "lock")
     page = page_text(guest_client.get(url("live", live_meeting)))
-    assert f'id="edit-{answer.pk}"' not in page
-    assert f'id="delete-{answer.pk}"' not in page
+    controls = re.search(rf'<span data-own-controls( hidden)?>.*?id="edit-{answer.pk}"', page, re.S)
+    assert controls and controls.group(1) == " hidden"
     edit = guest_client.post(url("answer_edit", live_meeting, answer.pk), {"text": "Changed"})
     assert edit.status_code == 422
     assert textarea(page_text(edit), "edit-text") == "Changed"
@@ -692,7 +702,6 @@ def test_before_the_start_the_member_view_shows_the_prepared_answers(member_clie
     assert "Your prepared answers" in page
     assert "Prepared at home" in page
     assert 'name="text"' not in page
-    assert "phase=scheduled" in page
 
 
 def test_after_the_end_the_member_view_leads_to_the_recap(member_client, live_meeting):
@@ -706,110 +715,6 @@ def test_posting_to_an_ended_meeting_leads_to_the_recap_with_the_reason(guest_cl
     live_meeting.end()
     response = post_answer(guest_client, live_meeting, "Too late", question=live_meeting.questions.first().pk)
     assert response["Location"] == url("recap", live_meeting)
-
-
-# ---------- Polling ----------
-
-
-def test_a_poll_with_nothing_new_is_204_in_three_queries_for_a_member(
-    member_client, live_meeting, django_assert_num_queries
-):
-    member_client.get(url("live", live_meeting))
-    version = fresh(live_meeting).version
-    with django_assert_num_queries(3):
-        response = member_client.get(url("live", live_meeting), {"since": version}, headers=HTMX)
-    assert response.status_code == 204
-    assert response.content == b""
-
-
-def test_a_poll_with_nothing_new_is_204_in_two_queries_for_a_guest(
-    guest_client, live_meeting, django_assert_num_queries
-):
-    version = fresh(live_meeting).version
-    with django_assert_num_queries(2):
-        response = guest_client.get(url("live", live_meeting), {"since": version}, headers=HTMX)
-    assert response.status_code == 204
-
-
-def test_a_poll_still_checks_access(outsider_client, client, live_meeting, guest_client):
-    version = fresh(live_meeting).version
-    assert outsider_client.get(url("live", live_meeting), {"since": version}).status_code == 404
-    assert client.get(url("live", live_meeting), {"since": version}).status_code == 302
-    assert outsider_client.get(url("present", live_meeting), {"since": version}).status_code == 404
-
-
-def test_a_poll_after_a_change_returns_the_live_region_and_moves_the_form_to_the_new_question(
-    host_client, member_client, live_meeting
-):
-    member_client.get(url("live", live_meeting))
-    seen = fresh(live_meeting).version
-    control(host_client, live_meeting, "next")
-    response = member_client.get(url("live", live_meeting), {"since": seen, "phase": "live"}, headers=HTMX)
-    page = page_text(response)
-    meeting = fresh(live_meeting)
-    assert response.status_code == 200
-    assert page.lstrip().startswith('<section id="member-question"')
-    assert f"since={meeting.version}" in page
-    assert QUESTIONS[1] in page
-    # Only the hidden input and its notes are swapped into the form; the textarea is never sent.
-    assert (
-        f'<input type="hidden" id="answer-question" name="question" value="{meeting.current_question_id}"'
-        ' hx-swap-oob="true">'
-    ) in page
-    assert "<textarea" not in page
-    assert "<html" not in page
-
-
-def test_a_poll_says_when_answers_are_locked_without_touching_the_form(
-    host_client, member_client, live_meeting
-):
-    seen = fresh(live_meeting).version
-    control(host_client, live_meeting, "lock")
-    page = page_text(member_client.get(url("live", live_meeting), {"since": seen}, headers=HTMX))
-    assert '<p id="answer-lock" class="field__hint" hx-swap-oob="true">Answers are locked.' in page
-    assert "<textarea" not in page
-
-
-def test_a_poll_reloads_the_page_when_the_meeting_starts_or_the_viewer_is_removed(
-    host_client, client, meeting
-):
-    client.post(reverse("sessions:join_code", args=[meeting.join_code]), {"display_name": "Early"})
-    seen = fresh(meeting).version
-    host_client.post(url("start", meeting))
-    response = client.get(url("live", meeting), {"since": seen, "phase": "scheduled"}, headers=HTMX)
-    assert response["HX-Refresh"] == "true"
-
-    seen = fresh(meeting).version
-    Participant.objects.get(display_name="Early").remove()
-    response = client.get(url("live", meeting), {"since": seen, "phase": "live"}, headers=HTMX)
-    assert response["HX-Refresh"] == "true"
-
-
-def test_a_running_countdown_keeps_polls_coming_back_with_the_time_left(host_client, live_meeting):
-    control(host_client, live_meeting, "timer_start", seconds=60)
-    version = fresh(live_meeting).version
-    response = host_client.get(url("present", live_meeting), {"since": version}, headers=HTMX)
-    assert response.status_code == 200
-    assert "Time left: " in page_text(response)
-    Meeting.objects.filter(pk=live_meeting.pk).update(timer_ends_at=timezone.now() - timedelta(minutes=1))
-    assert host_client.get(url("present", live_meeting), {"since": version}).status_code == 204
-
-
-def test_the_presenter_polls_too(host_client, live_meeting, guest_client):
-    page = page_text(host_client.get(url("present", live_meeting)))
-    version = fresh(live_meeting).version
-    assert f'hx-get="{url("present", live_meeting)}?since={version}"' in page
-    assert host_client.get(url("present", live_meeting), {"since": version}, headers=HTMX).status_code == 204
-    post_answer(guest_client, live_meeting, "Something new")
-    response = host_client.get(url("present", live_meeting), {"since": version}, headers=HTMX)
-    assert response.status_code == 200
-    assert "Something new" in page_text(response)
-    assert '<p id="live-status" hx-swap-oob="innerHTML">' in page_text(response)
-
-
-def test_a_nonsense_since_is_ignored(member_client, live_meeting):
-    for since in ("abc", "-1", "9" * 40):
-        assert member_client.get(url("live", live_meeting), {"since": since}).status_code == 200
 
 
 # ---------- Query counts ----------
@@ -834,7 +739,9 @@ def test_the_presenter_view_costs_the_same_for_5_or_200_answers(
     fill(other, people=30, answers=200)
     large = count_queries(host_client, url("present", other))
     assert small == large <= 10
-    with django_assert_num_queries(7):
+    # Session, user, meeting, membership; the meeting with its club and guide, its questions, talking
+    # points and quotes; the answers with their likes; the people.
+    with django_assert_num_queries(10):
         host_client.get(url("present", other))
 
 
@@ -850,16 +757,15 @@ def test_the_member_view_costs_the_same_for_5_or_200_answers(request, live_meeti
     assert small == large <= 10
 
 
-def test_the_member_view_is_eight_queries_after_a_change_and_four_from_the_cache(
+def test_the_member_view_is_nine_queries_however_many_answers(
     member_client, live_meeting, django_assert_num_queries
 ):
     member_client.get(url("live", live_meeting))
     fill(live_meeting, people=30, answers=200)
-    # Session, user, membership, participant with its meeting's version; then, once per meeting version,
-    # the meeting, its questions, everyone's answers and who liked them (sessions/version_cache.py).
-    with django_assert_num_queries(8):
-        member_client.get(url("live", live_meeting))
-    with django_assert_num_queries(4):
+    # Session, user, membership, participant with its meeting; the meeting with its club and guide, its
+    # questions; everyone's answers; the viewer's own answers and likes. The page is loaded once per
+    # phone: after that, every change reaches it pushed (sessions/live_state.py).
+    with django_assert_num_queries(9):
         member_client.get(url("live", live_meeting))
 
 
