@@ -359,8 +359,8 @@ def test_an_htmx_answer_beyond_the_limit_gets_the_form_back_with_the_message_bes
     response = post_answer(kathy, live_meeting, "Third <thought>", HTTP_HX_REQUEST="true")
     assert_limited(response)
     page = page_text(response)
-    assert page.lstrip().startswith('<form id="answer-form"')
-    assert re.search(rf'<p class="field__error" id="answer-error"[^>]*>{re.escape(LIMIT_TEXT)}</p>', page)
+    assert page.lstrip().startswith('<form class="answer-form"')
+    assert re.search(rf'<p class="field__error" id="answer-error-[0-9]+"[^>]*>{re.escape(LIMIT_TEXT)}</p>', page)
     assert "Third &lt;thought&gt;</textarea>" in page
 
 
@@ -604,6 +604,7 @@ SESSION_POSTS = {
     "control": lambda s: [s["meeting"].pk],
     "answer_hide": lambda s: [s["meeting"].pk, s["theirs"].pk],
     "participant_remove": lambda s: [s["meeting"].pk, s["guest"].pk],
+    "participant_readmit": lambda s: [s["meeting"].pk, s["guest"].pk],
     "join": lambda s: [],
     "join_code": lambda s: [s["meeting"].join_code],
     "answer_post": lambda s: [s["meeting"].pk],
@@ -617,6 +618,7 @@ SESSION_GET_ONLY = {
     "meeting",
     "meeting_ics",
     "present",
+    "screen",
     "live",
     "events",
     "recap",

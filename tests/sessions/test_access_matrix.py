@@ -140,6 +140,11 @@ def _participant_remove(w):
     return reverse("sessions:participant_remove", args=[w.live.pk, w.guest.pk]), {}
 
 
+def _participant_readmit(w):
+    w.guest.remove()
+    return reverse("sessions:participant_readmit", args=[w.live.pk, w.guest.pk]), {}
+
+
 def _member_action(name, data):
     def build(w):
         return reverse(f"sessions:{name}", args=[w.club.slug, w.member_membership.pk]), dict(data)
@@ -175,6 +180,7 @@ CASES = {
     "edit meeting": ("get", _meeting("meeting_edit", "live"), (LOGIN, 404, 404, 403, OK, 404)),
     "calendar file": ("get", _meeting("meeting_ics", "live"), (LOGIN, 404, 404, OK, OK, 404)),
     "presenter view": ("get", _meeting("present"), (LOGIN, 404, 404, 403, OK, 404)),
+    "audience screen": ("get", _meeting("screen"), (LOGIN, 404, 404, 403, OK, 404)),
     "member view": ("get", _meeting("live"), (LOGIN, 404, OK, OK, OK, 404)),
     "join page": ("get", _fixed("sessions:join"), (OK, OK, OK, OK, OK, OK)),
     "join code page": ("get", _join_code, (OK, OK, REDIRECT, REDIRECT, REDIRECT, OK)),
@@ -226,6 +232,7 @@ CASES = {
         (LOGIN, 404, 404, 403, REDIRECT, 404),
     ),
     "remove participant": ("post", _participant_remove, (LOGIN, 404, 404, 403, REDIRECT, 404)),
+    "let participant back in": ("post", _participant_readmit, (LOGIN, 404, 404, 403, REDIRECT, 404)),
     # Answering
     "post answer": ("post", _answer_post, (LOGIN, 404, REDIRECT, REDIRECT, REDIRECT, 404)),
     "edit own answer": (
@@ -312,6 +319,8 @@ def test_the_matrix_covers_every_club_and_meeting_url():
         "control",
         "answer_hide",
         "participant_remove",
+        "participant_readmit",
+        "screen",
         "answer_post",
         "answer_edit",
         "answer_delete",

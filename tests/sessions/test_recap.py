@@ -536,10 +536,9 @@ def test_the_query_count_does_not_grow_with_answers_or_participants(
         for meeting in (small, large):
             with django_assert_num_queries(queries):
                 assert client.get(url(name, meeting)).status_code == 200
-    # A guest: session, their seat with its meeting's version, and the meeting itself the first time
-    # (then from the cache: sessions/version_cache.py); then the same three.
+    # A guest: session, their seat with its meeting; then the same three.
     for meeting, guest in ((small, small_guest), (large, large_guest)):
         client = seated_client(guest)
-        for queries in (6, 5):
+        for queries in (5, 5):
             with django_assert_num_queries(queries):
                 assert client.get(url(name, meeting)).status_code == 200
