@@ -487,6 +487,7 @@
     about.id = ids.about;
     about.textContent = "Answering: " + text;
     form.querySelector("[data-lock-note]").id = ids.lock;
+    form.querySelector('button[type="submit"]').id = "answer-submit-" + question;
     labelForm(form, isCurrent);
   }
 
@@ -566,8 +567,11 @@
       var isCurrent = form.getAttribute("data-question-id") === current;
       labelForm(form, isCurrent);
       var note = form.querySelector("[data-lock-note]");
-      if (isCurrent) {
-        note.textContent = locked ? "Answers are closed for this question. Your text stays here until the host opens them." : "";
+      if (isCurrent && locked) {
+        note.textContent =
+          stage.getAttribute("data-locked-by") === "host"
+            ? "Answers are locked. Your text stays here until the host unlocks them."
+            : "Time is up, so answers are closed. Your text stays here.";
       } else {
         note.textContent = "";
       }
@@ -605,26 +609,11 @@
       source.close();
     }
     showConnection("ended");
-    var stage = document.querySelector("[data-live-stage]");
-    var recap = stage && stage.getAttribute("data-recap-url");
-    if (!isMember) {
-      window.location.assign(window.location.pathname.replace(/(present|screen)\/$/, "recap/"));
-      return;
-    }
-    var holder = document.querySelector("[data-answer-forms]");
-    if (holder) {
-      holder.querySelectorAll("[data-answer-form]").forEach(function (form) {
-        if (form.querySelector("textarea").value.trim()) {
-          saveDraft(form);
-        }
-        form.remove();
-      });
-      var box = document.createElement("div");
-      box.setAttribute("data-unsent-drafts", "");
-      holder.appendChild(box);
-      showUnsentDrafts(box, meetingId);
-    }
-    announce("The meeting has ended." + (recap ? " The recap is ready." : ""));
+    // Everyone's screen moves to the recap. Whatever was typed and not posted is kept on this device,
+    // and the recap shows it with a way to copy it (showUnsentDrafts).
+    document.querySelectorAll("[data-answer-form]").forEach(saveDraft);
+    announce("The meeting has ended.");
+    window.location.assign(window.location.pathname.replace(/(present|screen|live)\/$/, "recap/"));
   }
 
   // Text typed but never posted, after the meeting ended: shown with a way to copy it, until dismissed.

@@ -136,3 +136,199 @@ def test_screens_come_back_to_the_current_state_after_a_server_restart(contexts,
         host.get_by_text("Posted before the restart.").wait_for(timeout=5_000)
     finally:
         server.stop()
+
+
+# ---------- What people in the room see (issue: live meetings rebuilt around pushed state) ----------
+
+
+@pytest.fixture
+def live_server_process(tmp_path):
+    deployment = Deployment.sqlite(tmp_path)
+    meeting_pk, code = deployment.prepare_meeting()
+    server = AsgiServer(deployment).start()
+    yield server, deployment, meeting_pk, code
+    server.stop()
+
+
+def post_as_guests(deployment: Deployment, meeting_pk: int, texts: list[str], pause: float) -> None:
+    """Answers from guests of their own, posted `pause` seconds apart by the model (as the view does)."""
+    code = (
+        "import time, uuid\n"
+        "from sessions.models import Meeting\n"
+        f"meeting = Meeting.objects.get(pk={meeting_pk})\n"
+        f"for n, text in enumerate({texts!r}):\n"
+        "    guest = meeting.add_guest(f'Burst {n}')\n"
+        "    guest.post_answer(Meeting.objects.get(pk=meeting.pk).current_question, text, uuid.uuid4())\n"
+        f"    time.sleep({pause})\n"
+    )
+    deployment.manage("shell", "-v0", code=code)
+
+
+def test_a_burst_of_eight_answers_all_reach_the_presenter_and_a_phone(contexts, live_server_process):
+    server, deployment, meeting_pk, code = live_server_process
+    host, guest = contexts(), contexts()
+    open_presenter(host, server, meeting_pk)
+    join_as_guest(guest, server, code)
+    texts = [f"Burst answer number {n}" for n in range(8)]
+    post_as_guests(deployment, meeting_pk, texts, pause=0.3)
+    for page in (host, guest):
+        for text in texts:
+            page.get_by_text(text, exact=True).wait_for(timeout=3_000)
+
+
+def test_a_phone_offline_while_the_host_moves_on_catches_up_within_5_s_of_coming_back(
+    contexts, live_server_process
+):
+    server, _deployment, meeting_pk, code = live_server_process
+    host, guest = contexts(), contexts()
+    open_presenter(host, server, meeting_pk)
+    join_as_guest(guest, server, code)
+    guest.context.set_offline(True)
+    host.get_by_role("button", name="Next question").click()
+    host.get_by_text("Question 2 of 3", exact=True).wait_for()
+    time.sleep(2)
+    assert guest.get_by_text("Question 1 of 3", exact=True).is_visible()
+    guest.context.set_offline(False)
+    started = time.monotonic()
+    guest.get_by_text("Question 2 of 3", exact=True).wait_for(timeout=5_000)
+    assert time.monotonic() - started < 5
+
+
+def test_a_phone_whose_stream_request_fails_once_catches_up(contexts, live_server_process):
+    server, deployment, meeting_pk, code = live_server_process
+    host, guest = contexts(), contexts()
+    open_presenter(host, server, meeting_pk)
+    join_as_guest(guest, server, code)
+    failed = []
+
+    def fail_once(route):
+        if failed:
+            route.continue_()
+        else:
+            failed.append(route.request.url)
+            route.abort()
+
+    guest.route("**/events/**", fail_once)
+    # The server goes away for a moment, the phone's first attempt to come back fails, and meanwhile
+    # the host moves on.
+    server.stop()
+    deployment.manage(
+        "shell",
+        "-v0",
+        code=f"from sessions.models import Meeting; Meeting.objects.get(pk={meeting_pk}).step(1, None)",
+    )
+    server.start()
+    guest.get_by_text("Question 2 of 3", exact=True).wait_for(timeout=10_000)
+    assert failed
+
+
+def test_the_countdown_ticks_on_every_screen_without_any_other_change(contexts, live_server_process):
+    server, _deployment, meeting_pk, code = live_server_process
+    host, guest = contexts(), contexts()
+    open_presenter(host, server, meeting_pk)
+    join_as_guest(guest, server, code)
+    host.get_by_role("button", name="1 min").click()
+    for page in (host, guest):
+        value = page.locator(".timer__value").first
+        value.wait_for()
+        first = value.inner_text()
+        page.wait_for_function(
+            "first => document.querySelector('.timer__value').textContent !== first", arg=first, timeout=3_000
+        )
+        assert value.inner_text() < first  # "0:58" after "0:59"
+    guest.get_by_role("status").filter(has_text="Countdown: ").wait_for(state="attached")
+
+
+def test_a_draft_is_filed_under_the_question_it_was_typed_for(contexts, live_server_process):
+    server, _deployment, meeting_pk, code = live_server_process
+    host, guest = contexts(), contexts()
+    open_presenter(host, server, meeting_pk)
+    join_as_guest(guest, server, code)
+    guest.get_by_label("Your answer", exact=True).fill("About Hailsham, typed slowly")
+    host.get_by_role("button", name="Next question").click()
+    draft = guest.get_by_label("Your answer to question 1")
+    draft.wait_for(timeout=PUSH_DEADLINE_MS)
+    assert draft.input_value() == "About Hailsham, typed slowly"
+    assert guest.get_by_text("Draft for question 1").is_visible()
+    assert guest.get_by_label("Your answer", exact=True).input_value() == ""
+    guest.reload()  # a draft survives a reload too
+    assert guest.get_by_label("Your answer to question 1").input_value() == "About Hailsham, typed slowly"
+
+    guest.get_by_role("button", name="Post answer to question 1").click()
+    guest.get_by_text("Your answer is saved.").wait_for()
+    assert guest.get_by_label("Your answer to question 1").count() == 0
+    assert guest.get_by_text("About Hailsham, typed slowly").count() == 0  # filed under question 1
+    host.get_by_role("button", name="Previous question").click()
+    host.get_by_text("About Hailsham, typed slowly").wait_for(timeout=PUSH_DEADLINE_MS)
+
+
+def test_text_being_typed_when_the_meeting_ends_is_kept_to_copy(contexts, live_server_process):
+    server, _deployment, meeting_pk, code = live_server_process
+    host, guest = contexts(), contexts()
+    open_presenter(host, server, meeting_pk)
+    join_as_guest(guest, server, code)
+    guest.get_by_label("Your answer", exact=True).fill("Half-written when the host ended")
+    host.get_by_text("End meeting…").click()
+    host.get_by_role("button", name="End meeting", exact=True).click()
+    guest.wait_for_url("**/recap/", timeout=5_000)
+    unsent = guest.get_by_label("Unsent answer to question 1: What did you think of Hailsham?")
+    assert unsent.input_value() == "Half-written when the host ended"
+    assert guest.get_by_role("button", name="Copy").is_visible()
+    guest.reload()
+    assert unsent.input_value() == "Half-written when the host ended"
+    guest.get_by_role("button", name="Discard").click()
+    assert unsent.count() == 0
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 720), (1920, 1080), (3840, 2160)])
+def test_the_audience_screen_shows_no_control_and_its_newest_answers_fit(
+    browser, live_server_process, width, height
+):
+    server, deployment, meeting_pk, code = live_server_process
+    context = browser.new_context(viewport={"width": width, "height": height})
+    try:
+        screen = context.new_page()
+        open_presenter(screen, server, meeting_pk)
+        screen.get_by_role("link", name="Open audience screen").click()
+        screen = screen.context.pages[-1]
+        screen.locator("[data-live-state='open']").wait_for()
+        texts = [f"Answer {n} from the room, with a few words more to fill a card" for n in range(14)]
+        post_as_guests(deployment, meeting_pk, texts, pause=0.05)
+        newest = screen.get_by_text(texts[-1], exact=True)
+        newest.wait_for(timeout=3_000)
+        # Nothing to click on the room's screen but "Full screen", and no site header.
+        buttons = screen.get_by_role("button").all_inner_texts()
+        assert buttons == ["Full screen"]
+        assert screen.locator("form, .site-header").count() == 0
+        box = newest.bounding_box()
+        assert box and box["y"] + box["height"] <= height and box["x"] + box["width"] <= width
+        assert screen.evaluate("() => document.documentElement.scrollHeight <= innerHeight + 1")
+        code_box = screen.get_by_text(code, exact=True).bounding_box()
+        assert code_box["height"] >= height * 0.04  # readable across a room
+        assert screen.locator(".audience__qr svg").bounding_box()["width"] >= min(width, height) * 0.2
+    finally:
+        context.close()
+
+
+def test_the_host_steps_with_the_keyboard_and_spotlights_an_answer_on_the_audience_screen(
+    contexts, live_server_process
+):
+    server, _deployment, meeting_pk, code = live_server_process
+    host, guest, room = contexts(), contexts(), contexts()
+    open_presenter(host, server, meeting_pk)
+    open_presenter(room, server, meeting_pk)
+    room.goto(f"{server.url}/meetings/{meeting_pk}/screen/")
+    join_as_guest(guest, server, code)
+    post_answer(guest, "Worth a spotlight")
+    host.get_by_text("Worth a spotlight").wait_for()
+    host.get_by_role("button", name="Spotlight answer 1").click()
+    room.locator(".audience__spotlight").get_by_text("Worth a spotlight").wait_for(timeout=PUSH_DEADLINE_MS)
+
+    host.locator("body").press("ArrowRight")
+    for page in (host, guest, room):
+        page.get_by_text("Question 2 of 3", exact=True).wait_for(timeout=PUSH_DEADLINE_MS)
+    assert room.locator(".audience__spotlight").count() == 0  # a new question clears the spotlight
+    host.locator("body").press("l")
+    host.get_by_role("button", name="Unlock answers").wait_for(timeout=PUSH_DEADLINE_MS)
+    host.locator("body").press("?")
+    assert host.get_by_role("dialog", name="Keyboard shortcuts").is_visible()
