@@ -681,7 +681,9 @@ def _host_steps_locks_and_ends(host, guest) -> None:
     unlock = host.get_by_role("button", name="Unlock answers")
     expect(unlock).to_be_visible()
     settled(host)
-    expect(guest.locator("[data-answer-form] [data-lock-note]")).to_have_text(re.compile("Answers are locked"), timeout=POLL_WAIT)
+    expect(guest.locator("[data-answer-form] [data-lock-note]")).to_have_text(
+        re.compile("Answers are locked"), timeout=POLL_WAIT
+    )
     # The swapped-in button takes the focus back, so the same key undoes it.
     assert unlock.evaluate("el => el === document.activeElement")
     host.keyboard.press("Enter")
@@ -825,7 +827,9 @@ def test_new_answers_are_announced_politely_and_in_a_batch(page, site, settings,
     page.evaluate(WATCH_STATUS)
 
     for name in ("Ruby", "Ravi"):
-        site.live.add_guest(name).post_answer(site.live.current_question, f"{name} just arrived.", uuid.uuid4())
+        site.live.add_guest(name).post_answer(
+            site.live.current_question, f"{name} just arrived.", uuid.uuid4()
+        )
 
     expect(page.get_by_text("Ravi just arrived.")).to_be_visible(timeout=POLL_WAIT)
     expect(status).to_have_text(re.compile(r"^[12] new answers?\.$"), timeout=POLL_WAIT)

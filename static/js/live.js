@@ -76,9 +76,61 @@
 
   // ---------- The stream ----------
 
-  var createEventSource = htmx.createEventSource;
+  // The SSE extension gets a stand-in for its EventSource: the same interface, over a real one that
+  // this file can replace at once (coming back online, a missed push) without the extension's growing
+  // back-off, and without touching the regions the extension listens on.
+  function LiveSource(url) {
+    this.url = url;
+    this.listeners = [];
+    this.onopen = null;
+    this.onerror = null;
+    this.closed = false;
+    this.real = null;
+    this.connect();
+  }
+  LiveSource.prototype.connect = function () {
+    var self = this;
+    if (this.real) {
+      this.real.close();
+    }
+    var real = new EventSource(this.url, { withCredentials: true });
+    this.real = real;
+    real.onopen = function (event) {
+      if (self.real === real && self.onopen) {
+        self.onopen(event);
+      }
+    };
+    real.onerror = function (event) {
+      if (self.real === real && self.onerror) {
+        self.onerror(event);
+      }
+    };
+    this.listeners.forEach(function (entry) {
+      real.addEventListener(entry[0], entry[1]);
+    });
+  };
+  LiveSource.prototype.addEventListener = function (type, listener) {
+    this.listeners.push([type, listener]);
+    this.real.addEventListener(type, listener);
+  };
+  LiveSource.prototype.removeEventListener = function (type, listener) {
+    this.listeners = this.listeners.filter(function (entry) {
+      return entry[0] !== type || entry[1] !== listener;
+    });
+    this.real.removeEventListener(type, listener);
+  };
+  LiveSource.prototype.close = function () {
+    this.closed = true;
+    this.real.close();
+  };
+  Object.defineProperty(LiveSource.prototype, "readyState", {
+    get: function () {
+      return this.closed ? EventSource.CLOSED : this.real.readyState;
+    },
+  });
+
   htmx.createEventSource = function (url) {
-    var eventSource = createEventSource ? createEventSource(url) : new EventSource(url, { withCredentials: true });
+    var eventSource = new LiveSource(url);
     source = eventSource;
     lastMessageAt = Date.now();
     eventSource.addEventListener("heartbeat", function (event) {
@@ -99,15 +151,21 @@
   };
 
   function reconnect() {
-    if (!source || ended) {
+    if (!source || source.closed || ended) {
       return;
     }
-    source.close();
-    // The SSE extension reconnects a closed source from its error handler, after half a second.
-    if (typeof source.onerror === "function") {
-      source.onerror(new Event("error"));
-    }
+    source.connect();
   }
+
+  // A phone that knows it is offline drops its stream (it would only go stale); back online, it
+  // connects again at once and the stream sends the whole current state first.
+  window.addEventListener("offline", function () {
+    if (source && !ended) {
+      source.real.close();
+      streamOpen = false;
+      showConnection("reconnecting");
+    }
+  });
 
   function showConnection(state) {
     screen.setAttribute("data-live-state", state);
@@ -137,7 +195,7 @@
   document.body.addEventListener("htmx:sseError", function () {
     streamOpen = false;
     if (streamWasOpen && !ended) {
-      showConnection("reconnecting");
+      droppedFor((pollSeconds + 3) * 1000);
     }
   });
 
@@ -158,6 +216,21 @@
   });
 
   window.addEventListener("online", reconnect);
+
+  // Say "Reconnecting…" only for a drop that lasts: under WSGI every poll ends its response, and a
+  // blip of a second is not worth interrupting anyone for.
+  var dropTimer = null;
+  function droppedFor(milliseconds) {
+    if (dropTimer) {
+      return;
+    }
+    dropTimer = window.setTimeout(function () {
+      dropTimer = null;
+      if (!streamOpen && !ended) {
+        showConnection("reconnecting");
+      }
+    }, milliseconds);
+  }
 
   // A stream that went quiet for longer than two heartbeats is dead without having said so.
   window.setInterval(function () {
@@ -550,6 +623,10 @@
     forms.forEach(function (form) {
       var empty = !form.querySelector("textarea").value.trim();
       if (form !== forCurrent && form.getAttribute("data-question-id") !== current && empty) {
+        if (form.hasAttribute("data-saved") && forCurrent) {
+          // A draft for an earlier question was just filed: say so where the person is now.
+          forCurrent.querySelector(".answer-form__saved").textContent = "Your answer is saved.";
+        }
         form.remove(); // an empty box for a question gone by
       }
     });

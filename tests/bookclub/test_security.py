@@ -360,7 +360,9 @@ def test_an_htmx_answer_beyond_the_limit_gets_the_form_back_with_the_message_bes
     assert_limited(response)
     page = page_text(response)
     assert page.lstrip().startswith('<form class="answer-form"')
-    assert re.search(rf'<p class="field__error" id="answer-error-[0-9]+"[^>]*>{re.escape(LIMIT_TEXT)}</p>', page)
+    assert re.search(
+        rf'<p class="field__error" id="answer-error-[0-9]+"[^>]*>{re.escape(LIMIT_TEXT)}</p>', page
+    )
     assert "Third &lt;thought&gt;</textarea>" in page
 
 

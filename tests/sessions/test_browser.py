@@ -229,7 +229,9 @@ def test_a_host_and_a_guest_hold_a_whole_meeting_through_the_pages(open_context)
     expect(guest.get_by_text("Hailsham was a kind of cage.")).to_be_visible()
     # Never posted, so not in the recap; but not lost either: kept on the phone, ready to copy.
     expect(guest.get_by_text("Half a thought about Tommy")).to_have_count(0)
-    expect(guest.get_by_label(re.compile("^Unsent answer to question 1"))).to_have_value("Half a thought about Tommy")
+    expect(guest.get_by_label(re.compile("^Unsent answer to question 1"))).to_have_value(
+        "Half a thought about Tommy"
+    )
 
 
 # ---------- Accessibility ----------
@@ -284,10 +286,14 @@ def test_every_meeting_page_passes_axe(open_context, live_server, scene, scheme)
     reports.append(axe_report(host))
 
     # The guest's view of that state (brought by a poll), then with an answer refused beside the field.
-    expect(guest.locator("[data-answer-form] [data-lock-note]")).to_have_text(re.compile("Answers are locked"), timeout=POLL_WAIT)
+    expect(guest.locator("[data-answer-form] [data-lock-note]")).to_have_text(
+        re.compile("Answers are locked"), timeout=POLL_WAIT
+    )
     guest.get_by_label("Your answer", exact=True).fill("Too late")
     guest.get_by_role("button", name="Post answer").click()
-    expect(guest.locator("[data-answer-form] .field__error")).to_have_text("Answers are locked for this question.")
+    expect(guest.locator("[data-answer-form] .field__error")).to_have_text(
+        "Answers are locked for this question."
+    )
     reports.append(axe_report(guest))
 
     # The recap as a guest sees it, once the host ends the meeting.

@@ -438,12 +438,14 @@ def test_the_member_view_follows_the_host(host_client, member_client, live_meeti
 
 def test_the_answer_form_and_own_answers_are_outside_the_pushed_regions(member_client, live_meeting):
     page = page_text(member_client.get(url("live", live_meeting)))
-    pushed = re.findall(r'<section id="member-(?:question|answers)"[^>]*sse-swap="[a-z]+">.*?</section>', page, re.S)
+    pushed = re.findall(
+        r'<section id="member-(?:question|answers)"[^>]*sse-swap="[a-z]+">.*?</section>', page, re.S
+    )
     assert len(pushed) == 2
     for region in pushed:
         assert "answer-text" not in region
         assert "own-answers" not in region
-    assert 'id="own-answers"' in page and 'data-answer-form' in page
+    assert 'id="own-answers"' in page and "data-answer-form" in page
 
 
 def test_posting_an_answer_saves_it_and_shows_it_with_edit_and_delete(guest_client, live_meeting, kathy):
@@ -479,7 +481,10 @@ def test_an_htmx_post_returns_the_lists_and_a_fresh_empty_form(guest_client, liv
     assert new_token != str(token)
     uuid.UUID(new_token)
     assert "Your answer is saved." in page
-    assert '<section id="own-answers" class="own-answers" aria-labelledby="own-heading" hx-swap-oob="true">' in page
+    assert (
+        '<section id="own-answers" class="own-answers" aria-labelledby="own-heading" hx-swap-oob="true">'
+        in page
+    )
     assert response["HX-Trigger"].startswith('{"answerSaved"')
     assert "Fresh form please" in page
     assert Answer.objects.filter(participant=kathy, text="Fresh form please").exists()
@@ -594,7 +599,9 @@ def test_a_like_toggles_once_per_participant(member_client, guest_client, live_m
     response = member_client.post(url("answer_like", live_meeting, ruths_answer.pk))
     assert response["Location"] == url("live", live_meeting)
     page = page_text(member_client.get(url("live", live_meeting)))
-    assert re.search(rf'id="like-{ruths_answer.pk}"\s+data-like="{ruths_answer.pk}" aria-pressed="true">Like', page)
+    assert re.search(
+        rf'id="like-{ruths_answer.pk}"\s+data-like="{ruths_answer.pk}" aria-pressed="true">Like', page
+    )
     assert "1 like<" in page
     guest_client.post(url("answer_like", live_meeting, ruths_answer.pk))
     assert ruths_answer.likes.count() == 2
