@@ -77,8 +77,8 @@ class GuideQuerySet(models.QuerySet):
         return self.filter(themes__slug=slug)
 
     def touch(self) -> int:
-        """Mark the guides as changed: their pages are cached by `updated_at` (guides/guide_detail.html).
-        For changes that do not save the guide itself, such as its items or themes (guides/signals.py)."""
+        """Mark the guides as changed (their pages are cached by `updated_at`, see
+        templates/guides/guide_detail.html) after a change that does not save them: their items or themes."""
         return self.update(updated_at=timezone.now())
 
     def with_unverified_claims(self) -> GuideQuerySet:

@@ -4,8 +4,8 @@ wherever it comes from (the admin, an import, a reversion revert), moves the gui
 
 Writes that send no signals (`bulk_update`, `.update()`) touch the guides themselves: the admin's
 `refresh_guide` and "Mark as verified"; an import saves the guide in the transaction of its bulk writes.
-A touch comes after the change it marks; for the moment between the two, outside a transaction, a page
-may be cached with the new items under the old key, which is then never read again.
+A touch comes after the change it marks, in its transaction when there is one; outside a transaction, a
+reader may be served the page as it was for the moment between the two.
 """
 
 from __future__ import annotations
