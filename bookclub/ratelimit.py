@@ -9,7 +9,8 @@ Who is counting: the user when logged in, else the client's address (`client_ip`
 something more precise, such as a meeting participant (`hit(request, "answer", who=...)`).
 
 The limits live in settings.RATE_LIMITS ("30/minute"); RATE_LIMITS_ENABLED=0 turns every one off. If the
-cache cannot be reached the request goes through: a limit is a brake on abuse, not worth an outage.
+cache cannot be reached the request goes through: a limit is a brake on abuse, not worth an outage. (The
+cache then answers every call as a miss, see `redis_cache` in bookclub/settings.py.)
 """
 
 from __future__ import annotations
@@ -89,15 +90,14 @@ def hit(request: HttpRequest, scope: str, who: str | None = None) -> int | None:
     if not settings.RATE_LIMITS_ENABLED:
         return None
     key, rate, wait = _counter(scope, who or client_identity(request))
+    cache.add(key, 0, timeout=rate.seconds)
     try:
-        cache.add(key, 0, timeout=rate.seconds)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # the counter expired between add and incr: a new window has begun
-            cache.add(key, 1, timeout=rate.seconds)
-            count = 1
-    except Exception:
-        logger.warning("Rate limit %s not checked: the cache is unavailable.", scope, exc_info=True)
+        count = cache.incr(key)
+    except ValueError:  # the counter expired between add and incr: a new window has begun
+        cache.add(key, 1, timeout=rate.seconds)
+        count = 1
+    if count is None:  # what the cache answers when Redis cannot be reached
+        logger.warning("Rate limit %s not checked: the cache is unavailable.", scope)
         return None
     return wait if count > rate.count else None
 
@@ -107,11 +107,7 @@ def exceeded(request: HttpRequest, scope: str, who: str | None = None) -> int | 
     if not settings.RATE_LIMITS_ENABLED:
         return None
     key, rate, wait = _counter(scope, who or client_identity(request))
-    try:
-        count = cache.get(key, 0)
-    except Exception:
-        logger.warning("Rate limit %s not checked: the cache is unavailable.", scope, exc_info=True)
-        return None
+    count = cache.get(key, 0)  # 0 when Redis cannot be reached: the request goes through
     return wait if count > rate.count else None
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from bookclub.release import code_digest
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -157,10 +159,45 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Seconds a cache call waits for Redis to connect or to answer. Redis answers in well under a millisecond;
+# a Redis that hangs costs a page up to four of these (the guide page reads and writes two fragments).
+REDIS_SOCKET_TIMEOUT = envfloat("REDIS_SOCKET_TIMEOUT", 0.25)
+if REDIS_SOCKET_TIMEOUT <= 0:
+    raise ImproperlyConfigured(f"REDIS_SOCKET_TIMEOUT must be more than 0; got {REDIS_SOCKET_TIMEOUT}.")
+
+
+def redis_cache(url: str, socket_timeout: float) -> dict:
+    """The cache on Redis, as django-redis calls it. An unreachable or hung Redis makes every call a miss
+    (IGNORE_EXCEPTIONS, logged by the "django_redis.cache" logger): pages render from the database and
+    rate limits let requests through, rather than a whole site failing with its cache."""
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "OPTIONS": {
+            "SOCKET_CONNECT_TIMEOUT": socket_timeout,
+            "SOCKET_TIMEOUT": socket_timeout,
+            "IGNORE_EXCEPTIONS": True,
+        },
+    }
+
+
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+
+# The release starts every cache key, so that a deploy never serves what the old code rendered (a guide
+# page's fragments) from a Redis that outlives it. By default it is a digest of the code, templates and
+# rendering libraries, worked out once at start-up: nothing for a deploy to remember, and every process
+# of one release agrees. RELEASE names it instead, e.g. to start afresh without a code change. (A new
+# release also restarts the rate limits' windows, which last a minute or an hour.)
+RELEASE = os.environ.get("RELEASE", "").strip() or code_digest(BASE_DIR)
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": redis_cache(REDIS_URL, REDIS_SOCKET_TIMEOUT)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES["default"]["KEY_PREFIX"] = f"bookclub:{RELEASE}"
+if DEBUG:
+    # Templates reload while a debug server runs, which a digest taken at start-up cannot see: there
+    # {% cache %} fragments (which use this cache when it is defined) are rendered every time.
+    CACHES["template_fragments"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
 
 # Live meetings (see sessions/live_state.py and sessions/consumers.py): each change is rendered once and
 # sent through the channel layer to every open screen, in this process or (through Redis) any other.

@@ -31,7 +31,6 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_http_methods
 from reversion.admin import VersionAdmin
 
-from guides.cache import touch
 from guides.exchange import GuideExportError, GuideImportError, export_guide, import_guide
 from guides.forms import GuideAdminForm, GuideImportForm, GuideItemInlineForm
 from guides.models import (
@@ -104,8 +103,8 @@ def refresh_guide(guide: Guide, new_rows: Iterable[GuideItem] = ()) -> None:
     sections = renumber_lists(guide, new_rows)
     guide.update_reading_time()
     # Renumbering writes in bulk (no signals), and an item moved to another guide leaves this one
-    # changed too: the cached page must not outlive either (guides/cache.py).
-    touch([guide.pk])
+    # changed too: the cached page must not outlive either.
+    Guide.objects.filter(pk=guide.pk).touch()
     record_guide_revision(guide, sections)
 
 
@@ -461,7 +460,7 @@ class ClaimAdmin(admin.ModelAdmin):
         for item in items:
             self.log_change(request, item, "Marked as verified.")
         guides = {item.guide_id: item.guide for item in items}
-        touch(guides.keys())  # the update above sends no signals; see guides/cache.py
+        Guide.objects.filter(pk__in=guides.keys()).touch()  # the update above sends no signals
         for guide in guides.values():
             record_guide_revision(guide, guide.load_sections())
         noun = self.opts.verbose_name if len(items) == 1 else self.opts.verbose_name_plural

@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q, Value
 from django.db.models.functions import Cast
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 
 if TYPE_CHECKING:
@@ -74,6 +75,11 @@ class GuideQuerySet(models.QuerySet):
 
     def with_theme(self, slug: str) -> GuideQuerySet:
         return self.filter(themes__slug=slug)
+
+    def touch(self) -> int:
+        """Mark the guides as changed (their pages are cached by `updated_at`, see
+        templates/guides/guide_detail.html) after a change that does not save them: their items or themes."""
+        return self.update(updated_at=timezone.now())
 
     def with_unverified_claims(self) -> GuideQuerySet:
         unverified = Q()
@@ -142,7 +148,8 @@ class Guide(models.Model):
         minutes = max(1, math.floor(words / WORDS_PER_MINUTE + 0.5))
         if minutes != self.reading_minutes:
             self.reading_minutes = minutes
-            Guide.objects.filter(pk=self.pk).update(reading_minutes=minutes)
+            self.updated_at = timezone.now()  # the page shows it (see touch)
+            Guide.objects.filter(pk=self.pk).update(reading_minutes=minutes, updated_at=self.updated_at)
 
 
 class ReviewStatus(models.TextChoices):

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
+from functools import cached_property
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from bookclub import skeleton
 from bookclub.http import HtmxHttpRequest
-from guides import cache as guide_cache
 from guides.models import Guide, GuideSections, ReviewStatus, Theme
 from guides.templatetags.guide_extras import markdown_to_text
 
@@ -58,44 +56,43 @@ def guide_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     guide = get_object_or_404(Guide.objects.visible_to(request.user), slug=slug)
     page_url = request.build_absolute_uri(guide.get_absolute_url())
     image_url = request.build_absolute_uri(guide.illustration.url) if guide.illustration else ""
-
-    def page_context() -> dict:
-        fragments = guide_cache.guide_fragments(
-            guide, page_url, lambda: _render_fragments(guide, page_url, image_url)
-        )
-        return {"guide": guide, "fragments": fragments}
-
-    if guide.is_published and skeleton.shareable(request):
-        page = guide_cache.guide_page(
-            request, guide, page_url, lambda: skeleton.render(request, guide_cache.TEMPLATE, page_context())
-        )
-        return HttpResponse(page.fill(skeleton.viewer_values(request)))
-    return render(request, guide_cache.TEMPLATE, page_context())
+    context = {"guide": guide, "page": _GuidePage(guide, page_url, image_url)}
+    return render(request, "guides/guide_detail.html", context)
 
 
-def _render_fragments(guide: Guide, page_url: str, image_url: str) -> guide_cache.Fragments:
-    """The parts of the page that are the same for every viewer (see guides/cache.py). They are
-    rendered without the request, so nothing about the viewer can slip into them."""
-    sections = guide.load_sections()
-    themes = list(guide.themes.all())
-    description = markdown_to_text(guide.summary or guide.about, DESCRIPTION_LENGTH)
-    factual = [*sections.adaptations, *sections.other_books, *sections.trivia]
-    context = {
-        "guide": guide,
-        "sections": sections,
-        "themes": themes,
-        "page_url": page_url,
-        "image_url": image_url,
-        "description": description,
-        "has_unverified": any(item.review_status == ReviewStatus.UNVERIFIED for item in factual),
-        "contents": _contents(guide, sections),
-        "json_ld": _book_json_ld(guide, themes, description, page_url, image_url),
-    }
-    template = guide_cache.TEMPLATE
-    return guide_cache.Fragments(
-        meta=render_to_string(f"{template}#meta", context),
-        article=render_to_string(f"{template}#article", context),
-    )
+class _GuidePage:
+    """What the guide page shows besides the guide's own row, read only when the template asks: a page
+    whose fragments come from the cache reads nothing but the guide."""
+
+    def __init__(self, guide: Guide, url: str, image_url: str) -> None:
+        self.guide = guide
+        self.url = url
+        self.image_url = image_url
+
+    @cached_property
+    def sections(self) -> GuideSections:
+        return self.guide.load_sections()
+
+    @cached_property
+    def themes(self) -> list[Theme]:
+        return list(self.guide.themes.all())
+
+    @cached_property
+    def description(self) -> str:
+        return markdown_to_text(self.guide.summary or self.guide.about, DESCRIPTION_LENGTH)
+
+    @cached_property
+    def has_unverified(self) -> bool:
+        factual = [*self.sections.adaptations, *self.sections.other_books, *self.sections.trivia]
+        return any(item.review_status == ReviewStatus.UNVERIFIED for item in factual)
+
+    @cached_property
+    def contents(self) -> list[tuple[str, str]]:
+        return _contents(self.guide, self.sections)
+
+    @cached_property
+    def json_ld(self) -> SafeString:
+        return _book_json_ld(self.guide, self.themes, self.description, self.url, self.image_url)
 
 
 def _contents(guide: Guide, sections: GuideSections) -> list[tuple[str, str]]:

@@ -801,7 +801,9 @@ WATCH_STATUS = """() => {
     window.statusChanges = [];
     window.swaps = 0;
     const announcer = document.getElementById('live-announcer');
-    new MutationObserver(() => { if (announcer.textContent) window.statusChanges.push(announcer.textContent) })
+    new MutationObserver(() => {
+        if (announcer.textContent) window.statusChanges.push(announcer.textContent);
+    })
         .observe(announcer, {childList: true, subtree: true, characterData: true});
     document.body.addEventListener('htmx:sseMessage', () => { window.swaps += 1 });
 }"""

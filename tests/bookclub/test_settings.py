@@ -17,6 +17,8 @@ INHERITED_SETTINGS = {
     "ALLOWED_HOSTS",
     "SECURE_SSL_REDIRECT",
     "REDIS_URL",
+    "REDIS_SOCKET_TIMEOUT",
+    "RELEASE",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
 }
 
@@ -84,11 +86,24 @@ def test_sqlite_runs_in_wal_mode_with_immediate_transactions_and_a_busy_timeout(
     assert result.stdout.strip() == "wal IMMEDIATE 20"
 
 
-def test_redis_url_makes_the_cache_shared():
+def test_redis_url_makes_the_cache_shared_with_timeouts_and_outages_logged_as_misses():
     result = run_django(
-        "print(settings.CACHES['default']['BACKEND'])", DEBUG="1", REDIS_URL="redis://127.0.0.1:6379/0"
+        "c = settings.CACHES['default']; print(c['BACKEND'], sorted(c['OPTIONS'].items()))",
+        DEBUG="1",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        REDIS_SOCKET_TIMEOUT="0.5",
     )
-    assert result.stdout.strip() == "django.core.cache.backends.redis.RedisCache"
+    assert result.stdout.strip() == (
+        "django_redis.cache.RedisCache [('IGNORE_EXCEPTIONS', True), "
+        "('SOCKET_CONNECT_TIMEOUT', 0.5), ('SOCKET_TIMEOUT', 0.5)]"
+    )
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon"])
+def test_a_redis_timeout_that_is_not_a_positive_number_is_refused(value):
+    result = run_django("print('started')", DEBUG="1", REDIS_SOCKET_TIMEOUT=value)
+    assert result.returncode != 0
+    assert "REDIS_SOCKET_TIMEOUT must be" in result.stderr
 
 
 def test_without_redis_the_cache_is_local_memory():

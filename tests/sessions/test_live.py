@@ -130,7 +130,7 @@ def test_the_presenter_view_shows_the_question_large_and_how_to_join(host_client
     assert f'<p class="join-code">{code}</p>' in page
     assert f'<svg role="img" aria-label="QR code for http://testserver/join/{code}"' in page
     assert '<span class="badge">0 in</span>' in page
-    assert 'href="/meetings/%d/screen/"' % live_meeting.pk in page
+    assert f'href="/meetings/{live_meeting.pk}/screen/"' in page
     assert ">Open audience screen</a>" in page
 
 
