@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urljoin
@@ -51,12 +52,16 @@ class SseParser:
     def __init__(self) -> None:
         self._buffer = b""
         self._first_line = True
+        self._after_cr = False
         self._name = ""
         self._data: list[str] = []
         self.last_event_id: str | None = None
         self.retry_ms: int | None = None
 
     def feed(self, chunk: bytes) -> list[SseEvent]:
+        if self._after_cr and chunk.startswith(b"\n"):
+            chunk = chunk[1:]  # the LF of a CRLF whose CR ended the previous chunk
+        self._after_cr = False
         self._buffer += chunk
         events: list[SseEvent] = []
         while True:
@@ -65,9 +70,9 @@ class SseParser:
             if not ends:
                 break
             end = min(ends)
-            if end == cr and end == len(self._buffer) - 1:
-                break  # a CR at the end of what has arrived may be the first half of a CRLF
             skip = 2 if self._buffer[end : end + 2] == b"\r\n" else 1
+            if end == cr and end == len(self._buffer) - 1:
+                self._after_cr = True
             line = self._buffer[:end].decode("utf-8", errors="replace")
             self._buffer = self._buffer[end + skip :]
             if self._first_line:
@@ -216,10 +221,13 @@ def trigger_events(spec: str) -> list[tuple[str, str]]:
     triggers.append(current)
     result = []
     for trigger in triggers:
-        words = trigger.strip().split(None, 1)
-        if words:
-            name = words[0].split("[", 1)[0]
-            result.append((name, words[1] if len(words) > 1 else ""))
+        trigger = trigger.strip()
+        name = re.match(r"[^\s\[]*", trigger).group(0)
+        rest = trigger[len(name) :]
+        if rest.startswith("["):  # an event filter, e.g. click[ctrlKey]
+            rest = rest[rest.find("]") + 1 :] if "]" in rest else ""
+        if name:
+            result.append((name, rest.strip()))
     return result
 
 
