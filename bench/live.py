@@ -444,7 +444,7 @@ async def measure(servers: list[AsgiServer], meeting_pk: int, size: int, args) -
             await asyncio.wait_for(
                 asyncio.gather(*(screen.opened.wait() for screen in screens)), 60 + size / 10
             )
-            await asyncio.sleep(3)  # idle: every stream open, its first state applied, nothing happening
+            await asyncio.sleep(args.idle)  # every stream open, its first state applied, nothing happening
             rss_idle = sum(server.rss_bytes() for server in servers)
             requests_before = sum(sum(screen.requests.values()) for screen in screens)
 
@@ -656,6 +656,9 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=30.0,
         help="seconds after the last post before a delivery still missing counts as missed",
+    )
+    parser.add_argument(
+        "--idle", type=float, default=3.0, help="seconds the open streams sit idle before RSS is read"
     )
     parser.add_argument("--json", default="bench/results/live.json")
     args = parser.parse_args(argv)

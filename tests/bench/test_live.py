@@ -248,6 +248,7 @@ def test_screens_see_pushed_answers_over_a_real_stream():
 
     async def go():
         streams: list[web.StreamResponse] = []
+        finished = asyncio.Event()
 
         async def page(request):
             assert request.headers["Cookie"].startswith("sessionid=")
@@ -262,7 +263,7 @@ def test_screens_see_pushed_answers_over_a_real_stream():
             await response.prepare(request)
             await response.write(b"retry: 500\n\n")
             streams.append(response)
-            await asyncio.sleep(30)
+            await finished.wait()
             return response
 
         app = web.Application()
@@ -301,6 +302,7 @@ def test_screens_see_pushed_answers_over_a_real_stream():
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+        finished.set()
         await runner.cleanup()
         return screens
 
@@ -318,7 +320,7 @@ def test_a_small_run_against_the_app_delivers_every_answer_to_every_screen(tmp_p
     meeting_pk, _ = deployment.prepare_meeting()
     server = AsgiServer(deployment, log_to_file=True).start()
     try:
-        args = SimpleNamespace(posts=3, rate=4.0, posters=2, timeout=20.0)
+        args = SimpleNamespace(posts=3, rate=4.0, posters=2, timeout=20.0, idle=0.5)
         result = run_async(measure([server], meeting_pk, 3, args))
     finally:
         server.stop()
