@@ -577,6 +577,8 @@ def run_case(processes: int, size: int, args) -> dict:
                 server.stop()
         result["mode"] = mode
         result["processes"] = processes
+        # uvicorn's own start-up lines aside, whatever the servers wrote (errors, tracebacks).
+        logs = ["\n".join(line for line in log.splitlines() if not line.startswith("INFO:")) for log in logs]
         result["server_log_tail"] = [log[-2000:] for log in logs if log.strip()]
         return result
 
