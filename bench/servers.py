@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -86,14 +87,14 @@ class Deployment:
         return cls(cls._base_env() | {"DATABASE_URL": f"sqlite:///{folder / 'live.sqlite3'}"})
 
     @classmethod
-    def sqlite_and_redis(cls, folder: Path) -> Deployment:
-        """Several processes on one machine: they share the SQLite file and meet in Redis."""
+    def sqlite_and_redis(cls, folder: Path, redis_url: str = "redis://127.0.0.1:6379/15") -> Deployment:
+        """Several processes on one machine: they share the SQLite file and meet in Redis (which also
+        holds their cache)."""
         return cls(
             cls._base_env()
             | {
                 "DATABASE_URL": f"sqlite:///{folder / 'live.sqlite3'}",
-                "REDIS_URL": "redis://127.0.0.1:6379/15",
-                "LIVE_BROKER": "redis",
+                "REDIS_URL": redis_url,
             }
         )
 
@@ -104,12 +105,13 @@ class Deployment:
         return self
 
     @classmethod
-    def postgres(cls, broker: str) -> Deployment:
-        """A fresh PostgreSQL database; live events through `broker` ("redis" or "postgres")."""
+    def postgres(cls, broker: str = "redis") -> Deployment:
+        """A fresh PostgreSQL database; with `broker` "redis", the processes meet in Redis (the channel
+        layer); "local" keeps each process to itself."""
         name = f"bookclub_live_{secrets.token_hex(4)}"
         admin = "postgres://postgres@127.0.0.1:5432/postgres"
         _psql(admin, f"CREATE DATABASE {name}")
-        env = {"DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}", "LIVE_BROKER": broker}
+        env = {"DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}"}
         if broker == "redis":
             env["REDIS_URL"] = "redis://127.0.0.1:6379/15"
         deployment = cls(cls._base_env() | env)
@@ -167,17 +169,24 @@ class AsgiServer:
     above 1 uvicorn's supervisor and that many worker processes sharing the port (`rss_bytes` then
     measures the supervisor alone)."""
 
-    def __init__(self, deployment: Deployment, port: int | None = None, workers: int = 1) -> None:
+    def __init__(
+        self, deployment: Deployment, port: int | None = None, workers: int = 1, log_to_file: bool = False
+    ) -> None:
         self.deployment = deployment
+        self.log_to_file = log_to_file
         self.port = port or free_port()
         self.workers = workers
         self.process: subprocess.Popen | None = None
+        self._log = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> AsgiServer:
+        # With log_to_file, the server's errors go to a file rather than to `process.stderr`: a pipe
+        # nobody reads fills up under load and then blocks the server mid-write.
+        self._log = tempfile.TemporaryFile() if self.log_to_file else None  # noqa: SIM115 (lives with the server)
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -192,7 +201,7 @@ class AsgiServer:
             cwd=PROJECT,
             env=self.deployment.env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self._log or subprocess.PIPE,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -202,7 +211,8 @@ class AsgiServer:
                         return self
             except OSError:
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"uvicorn exited:\n{self.process.stderr.read().decode()}") from None
+                    output = self.log() if self._log else self.process.stderr.read().decode()
+                    raise RuntimeError(f"uvicorn exited:\n{output}") from None
                 time.sleep(0.1)
         raise RuntimeError("uvicorn did not answer within 30 s")
 
@@ -215,6 +225,13 @@ class AsgiServer:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+    def log(self) -> str:
+        """What the server wrote to its standard error so far (with log_to_file)."""
+        if self._log is None:
+            return ""
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace")
 
     def rss_bytes(self) -> int:
         """Resident memory of the server process, from /proc (Linux)."""
