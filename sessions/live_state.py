@@ -126,6 +126,7 @@ def screen_context(meeting: Meeting, *, people: bool = True) -> dict:
     if meeting.sort_by_likes:
         shown.sort(key=lambda answer: -answer.like_count)  # stable: equal likes stay in time order
     for answer in shown:
+        answer.pk_str = str(answer.pk)  # the answer's own URLs are the answers URL, its id and an action
         answer.likes_label = f"{answer.like_count} like{'s' if answer.like_count != 1 else ''}"
     participants = list(meeting.participants.all()) if people else []
     timer = timer_context(meeting)
