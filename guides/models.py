@@ -153,7 +153,7 @@ class Guide(models.Model):
 
     def get_absolute_url(self) -> str:
         if self.club_id:
-            return reverse("guides:club_guide", args=[self.pk])
+            return reverse("club_guides:detail", args=[self.club.slug, self.pk])
         return reverse("guides:detail", args=[self.slug])
 
     @property
