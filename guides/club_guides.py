@@ -72,14 +72,19 @@ def save_guide(
             ("title", "author"),
         )
         _sync(
-            guide, OtherBook, [{"title": title, "year": year} for title, year in content.other_books], ("title",)
+            guide,
+            OtherBook,
+            [{"title": title, "year": year} for title, year in content.other_books],
+            ("title",),
         )
         guide.update_reading_time()
         record_revision(guide)
     return guide
 
 
-def _sync(guide: Guide, model: type[models.Model], items: list[dict[str, Any]], identity: tuple[str, ...]) -> None:
+def _sync(
+    guide: Guide, model: type[models.Model], items: list[dict[str, Any]], identity: tuple[str, ...]
+) -> None:
     """Make the guide's list of `model` equal `items`, keeping the rows whose identifying text is unchanged."""
     unclaimed: dict[tuple, list] = defaultdict(list)
     for row in model.objects.filter(guide=guide).order_by("position", "pk"):

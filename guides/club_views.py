@@ -82,7 +82,9 @@ def guide_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             cover=form.cleaned_data["cover"] or None,
             cover_alt=form.cleaned_data["cover_alt"],
         )
-        messages.success(request, f"Saved the guide to {guide.title}. Members of {club.name} can read it now.")
+        messages.success(
+            request, f"Saved the guide to {guide.title}. Members of {club.name} can read it now."
+        )
         return redirect(guide)
     return render(request, FORM_TEMPLATE, {"form": form, "club": club, "guide": None})
 
@@ -228,7 +230,9 @@ def _posted_books(data: QueryDict) -> list[PreviewBookForm]:
     books = []
     for index in range(max(count, 0)):
         prefix = f"book-{index}"
-        pairs = list(zip(data.getlist(f"{prefix}-unplaced-text"), data.getlist(f"{prefix}-unplaced-to"), strict=False))
+        pairs = list(
+            zip(data.getlist(f"{prefix}-unplaced-text"), data.getlist(f"{prefix}-unplaced-to"), strict=False)
+        )
         values = {name: data.get(f"{prefix}-{name}", "") for name in GuideContentForm.base_fields}
         values = apply_moves(values, pairs)
         bound = {f"{prefix}-{name}": value for name, value in values.items() if value}
@@ -239,6 +243,8 @@ def _posted_books(data: QueryDict) -> list[PreviewBookForm]:
     return books
 
 
-def _preview(request: HtmxHttpRequest, club, books: list[PreviewBookForm], *, error: str = "") -> HttpResponse:
+def _preview(
+    request: HtmxHttpRequest, club, books: list[PreviewBookForm], *, error: str = ""
+) -> HttpResponse:
     context = {"club": club, "books": books, "move_choices": MOVE_CHOICES, "preview_error": error}
     return render(request, IMPORT_TEMPLATE, context)
