@@ -47,7 +47,7 @@ _SECTION_HEADINGS: list[tuple[str, re.Pattern[str]]] = [
             r"discussion|(?:discussion|reading\s+group|book\s+club|group|study)\s+questions|questions?\s+for\s+"
             r"(?:discussion|readers|reflection|your\s+(?:book\s+club|group|discussion))|topics?\s+for\s+"
             r"discussion|discussion\s+(?:points|topics|prompts)|questions|for\s+discussion|discussion)"
-            r"(?:\s+(?:for|on|about)\s+.{1,120})?",
+            r"(?:\s+(?:for|on|about)\s+[^:?]{1,120})?",
             re.IGNORECASE,
         ),
     ),
@@ -55,7 +55,7 @@ _SECTION_HEADINGS: list[tuple[str, re.Pattern[str]]] = [
         "summary",
         re.compile(
             rf"(?:about\s+{_ARTICLE}(?:book|novel|story)|introduction|(?:plot\s+|book\s+)?summary|synopsis|"
-            rf"overview|in\s+brief)(?:\s+(?:to|of)\s+.{{1,120}})?",
+            rf"overview|in\s+brief)(?:\s+(?:to|of)\s+[^:?]{{1,120}})?",
             re.IGNORECASE,
         ),
     ),
@@ -71,7 +71,7 @@ _SECTION_HEADINGS: list[tuple[str, re.Pattern[str]]] = [
         "quotes",
         re.compile(
             r"(?:(?:top\s+\d+|notable|favou?rite|memorable|key|selected)\s+)?(?:quotes|quotations|passages)"
-            r"(?:\s+(?:from|to\s+discuss)\s+.{1,120})?",
+            r"(?:\s+(?:from|to\s+discuss)\s+[^:?]{1,120})?",
             re.IGNORECASE,
         ),
     ),
@@ -87,7 +87,7 @@ _SECTION_HEADINGS: list[tuple[str, re.Pattern[str]]] = [
     (
         "other_books",
         re.compile(
-            r"(?:other\s+(?:books|works|titles)|also|more)\s+by\s+.{1,120}|(?:other|more)\s+books\s+from\s+.+",
+            r"(?:other\s+(?:books|works|titles)|also|more)\s+by\s+[^:?]{1,120}|(?:other|more)\s+books\s+from\s+.+",
             re.IGNORECASE,
         ),
     ),
@@ -194,11 +194,11 @@ _RULE = re.compile(r"[=\-_*~.\u2014\u2013\u2500 ]{3,}")
 _DECORATION = "\u00bb\u00ab\u203a\u2039\u2192\u2190|:\u2022 "
 
 _BY_AUTHOR = re.compile(
-    r"(?:by|written\s+by)\s+(?P<author>[A-Z][\w.'\u2019-]*(?:[\s,]+[A-Z&][\w.'\u2019-]*){0,4})"
+    r"(?i:by|written\s+by)\s+(?P<author>[A-Z][\w.'\u2019-]*(?:[\s,]+[A-Z&][\w.'\u2019-]*){0,4})"
 )
 _TITLE_BY_AUTHOR = re.compile(
     r"(?P<title>[^?!]{1,160}?)\s*[,:\u2014\u2013-]?\s+"
-    r"(?:by|written\s+by)\s+(?P<author>[A-Z][\w.'\u2019-]*(?:[\s,]+(?:[A-Z&][\w.'\u2019-]*|de|van|von|le|la))"
+    r"(?i:by|written\s+by)\s+(?P<author>[A-Z][\w.'\u2019-]*(?:[\s,]+(?:[A-Z&][\w.'\u2019-]*|de|van|von|le|la))"
     r"{0,5})"
 )
 _GUIDE_TITLE_PREFIX = re.compile(
@@ -323,6 +323,9 @@ def _is_noise(text: str) -> bool:
     bare = text.strip(_DECORATION).casefold()
     if bare in _NAVIGATION:
         return True
+    words = [word.strip(_DECORATION) for word in bare.split()]
+    if 1 < len(words) <= 5 and all(word in _NAVIGATION for word in words if word):
+        return True  # a row of links: "Share Print Email"
     return bool(_BREADCRUMB.fullmatch(text) and not _SENTENCE_END.search(text) and len(text) < 100)
 
 
@@ -424,6 +427,8 @@ def _starts_book(lines: list[SourceLine], index: int) -> bool:
         return False
     if _title_line(line.text):
         after = following[0]
+    elif len(following) > 1 and _wrapped(line, following[0]) and _title_line(f"{line.text} {following[0].text}"):
+        after = following[1]
     elif line.heading and not line.list_item and _BY_AUTHOR.fullmatch(following[0].text):
         if len(following) < 2:
             return False
@@ -522,18 +527,12 @@ def _take_title(draft: DraftGuide, preamble: list[SourceLine]) -> None:
                 used.append(line)
     if not draft.title:
         candidates = [line for line in texts if line not in used][:6]
-        for position, line in enumerate(candidates):
-            named = _title_line(line.text)
-            if named:
-                draft.title, draft.author = named[0], draft.author or named[1]
-                used.append(line)
-                break
-            following = candidates[position + 1] if position + 1 < len(candidates) else None
-            byline = _BY_AUTHOR.fullmatch(following.text.rstrip(".")) if following else None
-            if byline and len(line.text) <= 160 and not line.text.endswith("?"):
-                draft.title = _GUIDE_TITLE_PREFIX.sub("", line.text).strip(" :*#")
-                draft.author = draft.author or byline["author"].strip()
-                used.extend([line, following])
+        for position in range(len(candidates)):
+            found = _title_at(candidates, position)
+            if found:
+                draft.title, author, lines_used = found
+                draft.author = draft.author or author
+                used.extend(lines_used)
                 break
     if not draft.title:
         for line in texts[:3]:
@@ -543,6 +542,37 @@ def _take_title(draft: DraftGuide, preamble: list[SourceLine]) -> None:
                 break
     for line in used:
         line.text = ""
+
+
+def _title_at(lines: list[SourceLine], position: int) -> tuple[str, str, list[SourceLine]] | None:
+    """(title, author, lines used) for a title starting at `position`: "TITLE by AUTHOR", or a title
+    line followed by "by AUTHOR". A title a PDF wrapped onto a second short line is joined first."""
+    for span in (2, 1):
+        group = lines[position : position + span]
+        if len(group) < span:
+            continue
+        if span == 2 and not _wrapped(group[0], group[1]):
+            continue
+        text = " ".join(line.text for line in group)
+        named = _title_line(text)
+        if named:
+            return named[0], named[1], group
+        following = lines[position + span] if position + span < len(lines) else None
+        byline = _BY_AUTHOR.fullmatch(following.text.rstrip(".")) if following else None
+        if byline and len(text) <= 160 and not text.endswith("?"):
+            return _GUIDE_TITLE_PREFIX.sub("", text).strip(" :*#"), byline["author"].strip(), [*group, following]
+    return None
+
+
+def _wrapped(first: SourceLine, second: SourceLine) -> bool:
+    """Whether `second` looks like the end of `first`, wrapped: a few words, nothing ending first."""
+    return (
+        len(second.text.split()) <= 4
+        and not _SENTENCE_END.search(first.text)
+        and not _BY_AUTHOR.fullmatch(second.text)
+        and section_of(second.text) is None
+        and not _ITEM_MARKER.match(second.text)
+    )
 
 
 def _place_preamble(draft: DraftGuide, body: list[SourceLine], has_sections: bool) -> None:
@@ -587,6 +617,7 @@ def _items(body: list[SourceLine], *, every_line: bool = False) -> tuple[list[st
     """
     marked = any(_ITEM_MARKER.match(line.text) or line.list_item for line in body if line.text)
     items: list[str] = []
+    numbers: list[int | None] = []  # each item's number, where it had one
     before: list[str] = []
     expected_letter = "a"
     open_item = False
@@ -605,9 +636,15 @@ def _items(body: list[SourceLine], *, every_line: bool = False) -> tuple[list[st
         if starts:
             if marker and marker.group("number"):
                 parts = [_ITEM_MARKER.sub("", part, count=1).strip() for part in _split_inline(text)]
+                first = int(marker["number"])
+                part_numbers: list[int | None] = list(range(first, first + len(parts)))
             else:
                 parts = [text[marker.end() :].strip() if marker else text]
-            items.extend(part for part in parts if part)
+                part_numbers = [None]
+            for part, number in zip(parts, part_numbers, strict=True):
+                if part:
+                    items.append(part)
+                    numbers.append(number)
             expected_letter = "a"
             open_item = marked or not (every_line or _SENTENCE_END.search(text))
         elif marked and not items:
@@ -615,7 +652,22 @@ def _items(body: list[SourceLine], *, every_line: bool = False) -> tuple[list[st
         else:
             items[-1] = f"{items[-1]} {text}"
             open_item = marked or not _SENTENCE_END.search(text)
-    return items, before
+    return _split_run_on(items, numbers), before
+
+
+def _split_run_on(items: list[str], numbers: list[int | None]) -> list[str]:
+    """Numbered questions run together over wrapped lines ("… first? 3. How …") split apart again."""
+    split: list[str] = []
+    for item, number in zip(items, numbers, strict=True):
+        while number is not None:
+            following = re.search(_INLINE_NUMBER.format(n=number + 1), item)
+            if not following:
+                break
+            split.append(item[: following.start()].strip())
+            item = item[following.end() :]
+            number += 1
+        split.append(item.strip())
+    return [item for item in split if item]
 
 
 def looks_like_question(text: str) -> bool:

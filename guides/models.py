@@ -142,8 +142,12 @@ class Guide(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         if not self.slug:
-            self.slug = self.unique_slug(self.title) if self.club_id else slugify(self.title)[:200]
+            self.slug = self.unique_slug(self.title) if self.club_id else self.library_slug(self.title)
         super().save(*args, **kwargs)
+
+    @staticmethod
+    def library_slug(title: str) -> str:
+        return slugify(title)[:200]
 
     @staticmethod
     def unique_slug(title: str) -> str:

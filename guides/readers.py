@@ -156,7 +156,12 @@ def read_html(data: bytes) -> list[SourceLine]:
         element.insert_before("\n\x01")
         element.insert_after("\n")
     for element in body.find_all("li"):
-        element.insert_before("\n\x02")
+        if element.find_parent("li") is not None:
+            # A list inside a question's item holds its sub-questions: (a), (b), ...
+            letter = "abcdefghijklmnopqrstuvwxyz"[min(len(element.find_previous_siblings("li")), 25)]
+            element.insert_before(f"\n{letter}) ")
+        else:
+            element.insert_before("\n\x02")
     for element in body.find_all(_HTML_BLOCKS):
         element.insert_after("\n")
     for raw in body.get_text().split("\n"):
