@@ -233,6 +233,7 @@ class ImportForm(forms.Form):
         label="A guide file",
         required=False,
         help_text=f"{ACCEPTED}; at most {filesizeformat(MAX_GUIDE_FILE_BYTES)}.",
+        error_messages={"empty": "The file is empty.", "invalid": "No file was sent; choose the file again."},
     )
     pasted = forms.CharField(
         label="Or paste the guide's text",
