@@ -401,41 +401,49 @@ def _title_line(text: str) -> tuple[str, str] | None:
 
 
 def _split_books(lines: list[SourceLine]) -> list[list[SourceLine]]:
-    """One run of lines per book: a brochure starts each book with its title, then its sections."""
+    """One run of lines per book: a brochure starts each book with its title, then sections again.
+
+    A title-like line ("Moon Harbour by Ines Calder") followed by a heading starts a new book only when
+    that heading's section was already in the current book: the last title of a Further Reading list
+    is often followed by the next section of the same guide.
+    """
     starts = [0]
-    has_section = False
+    seen: set[str] = set()
     for index, line in enumerate(lines):
         if not line.text:
             continue
-        if section_of(line.text):
-            has_section = True
+        heading = section_of(line.text)
+        if heading:
+            seen.add(heading[0])
             continue
-        if not has_section or index == 0:
+        if not seen or index == 0:
             continue
-        if _starts_book(lines, index):
+        following = _starts_book(lines, index)
+        if following is not None and following in seen:
             starts.append(index)
-            has_section = False
+            seen = set()
     return [lines[start:end] for start, end in zip(starts, [*starts[1:], len(lines)], strict=True)]
 
 
-def _starts_book(lines: list[SourceLine], index: int) -> bool:
-    """A title line ("TITLE by AUTHOR", or a heading the file marks and a "by AUTHOR" line) that a
-    section heading follows."""
+def _starts_book(lines: list[SourceLine], index: int) -> str | None:
+    """The section that follows when the line is a book's title ("TITLE by AUTHOR", or a heading the
+    file marks and a "by AUTHOR" line), else None."""
     line = lines[index]
     following = [other for other in lines[index + 1 : index + 6] if other.text]
     if not following:
-        return False
+        return None
     if _title_line(line.text):
         after = following[0]
     elif len(following) > 1 and _wrapped(line, following[0]) and _title_line(f"{line.text} {following[0].text}"):
         after = following[1]
     elif line.heading and not line.list_item and _BY_AUTHOR.fullmatch(following[0].text):
         if len(following) < 2:
-            return False
+            return None
         after = following[1]
     else:
-        return False
-    return section_of(after.text) is not None
+        return None
+    heading = section_of(after.text)
+    return heading[0] if heading else None
 
 
 def _read_book(lines: list[SourceLine]) -> DraftGuide:
