@@ -85,7 +85,7 @@ def save_guide(
 def _sync(
     guide: Guide, model: type[models.Model], items: list[dict[str, Any]], identity: tuple[str, ...]
 ) -> None:
-    """Make the guide's list of `model` equal `items`, keeping the rows whose identifying text is unchanged."""
+    """Make the guide's list of `model` equal `items`, keeping the rows whose identity is unchanged."""
     unclaimed: dict[tuple, list] = defaultdict(list)
     for row in model.objects.filter(guide=guide).order_by("position", "pk"):
         unclaimed[tuple(getattr(row, name) for name in identity)].append(row)

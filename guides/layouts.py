@@ -434,7 +434,11 @@ def _starts_book(lines: list[SourceLine], index: int) -> str | None:
         return None
     if _title_line(line.text):
         after = following[0]
-    elif len(following) > 1 and _wrapped(line, following[0]) and _title_line(f"{line.text} {following[0].text}"):
+    elif (
+        len(following) > 1
+        and _wrapped(line, following[0])
+        and _title_line(f"{line.text} {following[0].text}")
+    ):
         after = following[1]
     elif line.heading and not line.list_item and _BY_AUTHOR.fullmatch(following[0].text):
         if len(following) < 2:
@@ -568,7 +572,11 @@ def _title_at(lines: list[SourceLine], position: int) -> tuple[str, str, list[So
         following = lines[position + span] if position + span < len(lines) else None
         byline = _BY_AUTHOR.fullmatch(following.text.rstrip(".")) if following else None
         if byline and len(text) <= 160 and not text.endswith("?"):
-            return _GUIDE_TITLE_PREFIX.sub("", text).strip(" :*#"), byline["author"].strip(), [*group, following]
+            return (
+                _GUIDE_TITLE_PREFIX.sub("", text).strip(" :*#"),
+                byline["author"].strip(),
+                [*group, following],
+            )
     return None
 
 

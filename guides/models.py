@@ -145,6 +145,11 @@ class Guide(models.Model):
             self.slug = self.unique_slug(self.title) if self.club_id else self.library_slug(self.title)
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self) -> str:
+        if self.club_id:
+            return reverse("club_guides:detail", args=[self.club.slug, self.pk])
+        return reverse("guides:detail", args=[self.slug])
+
     @staticmethod
     def library_slug(title: str) -> str:
         return slugify(title)[:200]
@@ -154,11 +159,6 @@ class Guide(models.Model):
         # Club guides share the slug column with the library; a random tail keeps them from ever taking
         # (or being overwritten by an import of) a library guide's slug, and says nothing about the club.
         return f"{slugify(title)[:180] or 'guide'}-{secrets.token_hex(3)}"
-
-    def get_absolute_url(self) -> str:
-        if self.club_id:
-            return reverse("club_guides:detail", args=[self.club.slug, self.pk])
-        return reverse("guides:detail", args=[self.slug])
 
     @property
     def in_library(self) -> bool:

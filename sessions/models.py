@@ -248,13 +248,13 @@ class Meeting(models.Model):
     def __str__(self) -> str:
         return f"{self.title} ({self.club.name}, {self.starts_at:%Y-%m-%d})"
 
+    def get_absolute_url(self) -> str:
+        return reverse("sessions:meeting", args=[self.pk])
+
     @property
     def title(self) -> str:
         """What screens call the meeting: its guide's title, or its own for a "Just questions" meeting."""
         return self.guide.title if self.guide_id else self.own_title
-
-    def get_absolute_url(self) -> str:
-        return reverse("sessions:meeting", args=[self.pk])
 
     @property
     def is_live(self) -> bool:

@@ -141,7 +141,7 @@ class MeetingCreateForm(MeetingForm):
             }
         )
         guide_field.label_from_instance = lambda guide: (
-            f"{guide.title} (the club’s own guide)" if guide.club_id else guide.title
+            f"{guide.title} (the club\u2019s own guide)" if guide.club_id else guide.title
         )
         self.pool_guide: Guide | None = None
         self.pool_moved = False
@@ -179,12 +179,12 @@ class MeetingCreateForm(MeetingForm):
             # The host chose another guide without seeing its questions (no JavaScript): show them first.
             self.pool_moved = True
             self.add_error(
-                "guide", f"Here are the questions of {guide.title}: tick tonight’s, then schedule."
+                "guide", f"Here are the questions of {guide.title}: tick tonight\u2019s, then schedule."
             )
             return cleaned
         chosen = self.chosen_questions(guide) if posted_pool else default_selection(self.pool(guide))
         if not chosen and not own:
-            self.add_error("guide", "Tick at least one of the guide’s questions, or write your own.")
+            self.add_error("guide", "Tick at least one of the guide\u2019s questions, or write your own.")
         cleaned["questions"] = [*chosen, *own]
         return cleaned
 

@@ -2,14 +2,18 @@
 grown to a club's own guides): anonymous, outsider, guest, member, host and staff. Outsiders, staff
 included, get 404; members read; only hosts write. A guide is found through its own club only."""
 
+# Fixtures imported from other test modules are parameters of the tests here (pytest's way of sharing
+# them without a conftest that every guides test would see); ruff reads those parameters as redefinitions.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import pytest
 from django.urls import reverse
 from reversion.models import Version
 
-from guides.club_guides import save_guide
 from guides.club_forms import GuideContent
+from guides.club_guides import save_guide
 from guides.models import Guide
 from sessions.models import Club
 from tests.sessions.conftest import club, guide, host, member, outsider, staff  # noqa: F401
@@ -83,7 +87,9 @@ def test_each_visitor_gets_what_the_access_rules_allow(world, club_guide, name, 
     url, data = build(world, club_guide)
     client = world.clients[role]
     headers = HTMX if htmx else {}
-    response = client.get(url, headers=headers) if method == "get" else client.post(url, data, headers=headers)
+    response = (
+        client.get(url, headers=headers) if method == "get" else client.post(url, data, headers=headers)
+    )
 
     if expected == LOGIN:
         assert response.status_code == 302
@@ -104,7 +110,7 @@ def test_refused_writes_change_nothing(world, club_guide):
     assert Guide.objects.filter(club=world.club).count() == 1
 
 
-def test_a_guide_is_found_only_through_its_own_club(world, club_guide, host):  # noqa: F811
+def test_a_guide_is_found_only_through_its_own_club(world, club_guide, host):
     # The host also hosts another club: its URL with this club's guide id is still a 404.
     other = Club.create(name="Other Readers", host=host)
     client = world.clients["host"]
@@ -113,7 +119,9 @@ def test_a_guide_is_found_only_through_its_own_club(world, club_guide, host):  #
 
 
 def test_a_version_of_another_guide_cannot_be_reverted_through_this_one(world, club_guide):
-    another = save_guide(GuideContent(title="Other", author="A. N. Other", questions=["Q?"]), by=None, club=world.club)
+    another = save_guide(
+        GuideContent(title="Other", author="A. N. Other", questions=["Q?"]), by=None, club=world.club
+    )
     foreign = Version.objects.get_for_object(another).first()
     url = reverse("club_guides:revert", args=[world.club.slug, club_guide.pk, foreign.pk])
     assert world.clients["host"].post(url).status_code == 404
@@ -127,7 +135,7 @@ def test_club_guides_stay_out_of_the_public_library_even_for_staff(world, club_g
         assert "The Salt Road" not in client.get(reverse("home")).content.decode()
 
 
-def test_another_clubs_host_cannot_schedule_a_meeting_on_this_clubs_guide(world, club_guide, outsider):  # noqa: F811
+def test_another_clubs_host_cannot_schedule_a_meeting_on_this_clubs_guide(world, club_guide, outsider):
     theirs = Club.create(name="Elsewhere", host=outsider)
     response = world.clients["outsider"].get(
         reverse("sessions:meeting_create", args=[theirs.slug]) + f"?guide={club_guide.pk}"
@@ -140,7 +148,7 @@ def test_another_clubs_host_cannot_schedule_a_meeting_on_this_clubs_guide(world,
 @pytest.mark.parametrize(
     "name", ["club_guides:new", "club_guides:import", "club_guides:edit", "club_guides:revert"]
 )
-def test_every_post_needs_the_csrf_token(world, club_guide, name, host):  # noqa: F811
+def test_every_post_needs_the_csrf_token(world, club_guide, name, host):
     from django.test import Client
 
     client = Client(enforce_csrf_checks=True)

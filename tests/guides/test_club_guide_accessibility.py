@@ -2,6 +2,10 @@
 dark colour schemes, a host's whole way from pasted questions to a started meeting, and the import
 working with JavaScript turned off. Helpers and the `site` come from tests/test_accessibility.py."""
 
+# Fixtures imported from other test modules are parameters of the tests here (pytest's way of sharing
+# them without a conftest that every guides test would see); ruff reads those parameters as redefinitions.
+# ruff: noqa: F811, RUF001
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -11,8 +15,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from guides.club_guides import save_guide
 from guides.club_forms import GuideContent
+from guides.club_guides import save_guide
 from guides.models import Guide
 from sessions.models import Meeting
 from tests.test_accessibility import (
@@ -31,7 +35,7 @@ LAYOUTS = Path(__file__).resolve().parent / "fixtures" / "layouts"
 PASTED = (LAYOUTS / "pasted-questions.txt").read_text()
 
 
-def club_guide(site) -> Guide:  # noqa: F811
+def club_guide(site) -> Guide:
     return save_guide(
         GuideContent(
             title="The Salt Road",
@@ -48,25 +52,25 @@ def club_guide(site) -> Guide:  # noqa: F811
     )
 
 
-def new_guide(page, site):  # noqa: F811
+def new_guide(page, site):
     log_in(page, site, site.host)
     page.goto(reverse("club_guides:new", args=[site.club.slug]))
     heading(page, "New guide")
 
 
-def new_guide_with_errors(page, site):  # noqa: F811
+def new_guide_with_errors(page, site):
     new_guide(page, site)
     page.get_by_role("button", name="Save guide").click()
     expect(page.locator(".field__error").first).to_be_visible()
 
 
-def import_page(page, site):  # noqa: F811
+def import_page(page, site):
     log_in(page, site, site.host)
     page.goto(reverse("club_guides:import", args=[site.club.slug]))
     heading(page, "Import a guide")
 
 
-def import_preview_with_lines_not_placed(page, site):  # noqa: F811
+def import_preview_with_lines_not_placed(page, site):
     import_page(page, site)
     page.get_by_label("A guide file").set_input_files(str(LAYOUTS / "winter-ferry-library-kit.html"))
     page.get_by_role("button", name="Read and preview").click()
@@ -74,36 +78,40 @@ def import_preview_with_lines_not_placed(page, site):  # noqa: F811
     expect(page.get_by_text("Not placed (3)")).to_be_visible()
 
 
-def import_preview_of_a_brochure(page, site):  # noqa: F811
+def import_preview_of_a_brochure(page, site):
     import_page(page, site)
     page.get_by_label("A guide file").set_input_files(str(LAYOUTS / "riverside-autumn-brochure.pdf"))
     page.get_by_role("button", name="Read and preview").click()
     expect(page.get_by_text("This file holds 2 guides")).to_be_visible()
 
 
-def guide_page(page, site):  # noqa: F811
+def guide_page(page, site):
     guide = club_guide(site)
     log_in(page, site, site.member)
     page.goto(guide.get_absolute_url())
     heading(page, "The Salt Road")
 
 
-def edit_guide(page, site):  # noqa: F811
+def edit_guide(page, site):
     guide = club_guide(site)
     log_in(page, site, site.host)
     page.goto(reverse("club_guides:edit", args=[site.club.slug, guide.pk]))
     heading(page, "Edit the guide")
 
 
-def guide_history(page, site):  # noqa: F811
+def guide_history(page, site):
     guide = club_guide(site)
-    save_guide(GuideContent(title="The Salt Road", author="Ada Quill", questions=["Only?"]), by=site.host, guide=guide)
+    save_guide(
+        GuideContent(title="The Salt Road", author="Ada Quill", questions=["Only?"]),
+        by=site.host,
+        guide=guide,
+    )
     log_in(page, site, site.host)
     page.goto(reverse("club_guides:history", args=[site.club.slug, guide.pk]))
     heading(page, "History of the guide")
 
 
-def new_meeting_with_the_pool(page, site):  # noqa: F811
+def new_meeting_with_the_pool(page, site):
     guide = club_guide(site)
     log_in(page, site, site.host)
     page.goto(reverse("sessions:meeting_create", args=[site.club.slug]) + f"?guide={guide.pk}")
@@ -111,7 +119,7 @@ def new_meeting_with_the_pool(page, site):  # noqa: F811
     wait_for_htmx(page)
 
 
-def new_meeting_just_questions_with_errors(page, site):  # noqa: F811
+def new_meeting_just_questions_with_errors(page, site):
     log_in(page, site, site.host)
     page.goto(reverse("sessions:meeting_create", args=[site.club.slug]))
     page.get_by_label("Just questions (no guide)").check()
@@ -134,7 +142,7 @@ PAGES = [
 
 
 @pytest.mark.parametrize("visit", PAGES)
-def test_every_club_guide_page_passes_axe_in_light_and_dark(page, site, visit):  # noqa: F811
+def test_every_club_guide_page_passes_axe_in_light_and_dark(page, site, visit):
     page.emulate_media(color_scheme="light")
     visit(page, site)
     light = axe_violations(page)
@@ -144,7 +152,7 @@ def test_every_club_guide_page_passes_axe_in_light_and_dark(page, site, visit): 
     assert not (light or dark), f"light:\n{light}\n\ndark:\n{dark}"
 
 
-def test_a_host_pastes_questions_saves_them_and_starts_a_meeting_on_six(page, site):  # noqa: F811
+def test_a_host_pastes_questions_saves_them_and_starts_a_meeting_on_six(page, site):
     import_page(page, site)
     page.get_by_label("Or paste the guide's text").fill(PASTED)
     page.get_by_role("button", name="Read and preview").click()
@@ -188,7 +196,7 @@ def test_a_host_pastes_questions_saves_them_and_starts_a_meeting_on_six(page, si
     assert page.url.endswith(reverse("sessions:present", args=[meeting.pk]))
 
 
-def test_the_import_works_with_javascript_turned_off(browser, site):  # noqa: F811
+def test_the_import_works_with_javascript_turned_off(browser, site):
     context = browser.new_context(base_url=site.base_url, java_script_enabled=False)
     page = context.new_page()
     page.set_default_timeout(10_000)

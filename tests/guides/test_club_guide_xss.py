@@ -2,6 +2,10 @@
 the author, questions, quotes, further reading, other books and the lines not placed is shown as text on
 every page that shows it (the preview, the guide, the club page, scheduling and the meeting)."""
 
+# Fixtures imported from other test modules are parameters of the tests here (pytest's way of sharing
+# them without a conftest that every guides test would see); ruff reads those parameters as redefinitions.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import html
@@ -14,7 +18,7 @@ from django.utils import timezone
 from guides.models import Guide
 from sessions.models import Meeting
 from tests.guides.test_club_guides import form_data
-from tests.sessions.conftest import club, client_for, guide, host, member  # noqa: F401
+from tests.sessions.conftest import client_for, club, guide, host, member  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -65,11 +69,11 @@ def assert_shown_as_text(page: str, names: list[str]) -> None:
 
 
 @pytest.fixture
-def host_client(host):  # noqa: F811
+def host_client(host):
     return client_for(host)
 
 
-def import_payloads(client, club) -> tuple[str, Guide]:  # noqa: F811
+def import_payloads(client, club) -> tuple[str, Guide]:
     url = reverse("club_guides:import", args=[club.slug])
     preview = client.post(url, {"action": "read", "pasted": PASTED}).content.decode()
     data = form_data(preview, action="save")
@@ -77,14 +81,14 @@ def import_payloads(client, club) -> tuple[str, Guide]:  # noqa: F811
     return preview, Guide.objects.get()
 
 
-def test_the_preview_shows_every_imported_field_as_text(host_client, club):  # noqa: F811
+def test_the_preview_shows_every_imported_field_as_text(host_client, club):
     preview, _ = import_payloads(host_client, club)
     assert_shown_as_text(preview, [name for name in PAYLOADS if name != "sub-question"])
     assert html.escape(PAYLOADS["sub-question"]) in preview
 
 
-def test_every_imported_field_is_saved_as_typed_and_shown_as_text(host_client, club, member):  # noqa: F811
-    _, guide = import_payloads(host_client, club)  # noqa: F811
+def test_every_imported_field_is_saved_as_typed_and_shown_as_text(host_client, club, member):
+    _, guide = import_payloads(host_client, club)
     assert guide.title == PAYLOADS["title"] and guide.author == PAYLOADS["author"]
     assert guide.questions.get().text == f"{PAYLOADS['question']}\n(a) {PAYLOADS['sub-question']}"
     page = client_for(member).get(guide.get_absolute_url()).content.decode()
@@ -97,8 +101,8 @@ def test_every_imported_field_is_saved_as_typed_and_shown_as_text(host_client, c
     assert_shown_as_text(history, ["title"])
 
 
-def test_scheduling_and_the_meeting_show_imported_questions_as_text(host_client, club, host, member):  # noqa: F811
-    _, guide = import_payloads(host_client, club)  # noqa: F811
+def test_scheduling_and_the_meeting_show_imported_questions_as_text(host_client, club, host, member):
+    _, guide = import_payloads(host_client, club)
     create = reverse("sessions:meeting_create", args=[club.slug])
     pool = host_client.get(create + f"?guide={guide.pk}").content.decode()
     assert_shown_as_text(pool, ["title", "question", "sub-question"])

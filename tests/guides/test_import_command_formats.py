@@ -1,5 +1,9 @@
 """`manage.py import_guide` reads the layouts hosts bring too, into the library or (--club) a club."""
 
+# Fixtures imported from other test modules are parameters of the tests here (pytest's way of sharing
+# them without a conftest that every guides test would see); ruff reads those parameters as redefinitions.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import io
@@ -32,7 +36,10 @@ def test_a_web_page_guide_is_imported_into_the_library():
     out, err, code = run(path)
     guide = Guide.objects.get()
     assert (code, err) == (0, "")
-    assert out == f"Imported 'The Orchard at World's End' (published, 10 questions, 1 about-the-book) from {path}\n"
+    assert (
+        out
+        == f"Imported 'The Orchard at World's End' (published, 10 questions, 1 about-the-book) from {path}\n"
+    )
     assert guide.club is None and guide.is_published and guide.has_spoilers
     assert guide.slug == "the-orchard-at-worlds-end"
 
@@ -49,7 +56,7 @@ def test_a_text_file_in_another_layout_falls_back_to_the_general_reader():
     assert Guide.objects.get().further_reading.count() == 3
 
 
-def test_a_brochure_goes_into_a_club_as_two_guides(club):  # noqa: F811
+def test_a_brochure_goes_into_a_club_as_two_guides(club):
     out, _, code = run(LAYOUTS / "riverside-autumn-brochure.pdf", "--club", club.slug)
     assert code == 0
     assert out.count(f"(club '{club.slug}',") == 2
@@ -85,7 +92,7 @@ def test_a_library_slug_already_taken_is_refused():
     assert Guide.objects.count() == 1
 
 
-def test_an_unknown_club_is_an_error(club):  # noqa: F811
+def test_an_unknown_club_is_an_error(club):
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError, match="no club with slug 'nope'"):

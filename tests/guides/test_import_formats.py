@@ -39,7 +39,8 @@ SALT_ROAD = Expected(
         "The novel opens with Mara counting her steps. Why do you think Quill begins with a number rather "
         "than a name?",
         "How does the ledger change hands over the course of the book, and what does each keeper learn from "
-        "it?\n(a) Which entry in the ledger surprised you most?\n(b) Would you have read it, in Mara's place?",
+        "it?\n(a) Which entry in the ledger surprised you most?"
+        "\n(b) Would you have read it, in Mara's place?",
         "Discuss the toll-keeper's confession in chapter nine. Did it change your view of him?",
         "The marsh villages are never named. What is the effect of leaving them nameless?",
         'Mara says, "A road is a promise that somebody kept." Do you agree?',
@@ -81,8 +82,9 @@ ORCHARD = Expected(
     questions=[
         "Which sister's view of the orchard did you share at the start, and did it change?",
         "The grandparents' quarrel is never fully explained. Did you want it to be?",
-        "How does Marsh use the seasons to structure the novel?\n(a) Which season's chapters did you find the "
-        "most vivid?\n(b) Why do you think winter is so short?",
+        "How does Marsh use the seasons to structure the novel?"
+        "\n(a) Which season's chapters did you find the most vivid?"
+        "\n(b) Why do you think winter is so short?",
         "Discuss the scene at the cider press. Who is telling the truth?",
         "What does the orchard mean to the people in the village?",
         "Is Ada right to sell her share?",
@@ -143,7 +145,10 @@ RIVER_OF_CLOCKS = Expected(
         "Is Mira right to start the last clock?",
     ],
     counts="5 questions, 1 about-the-book, 1 about-the-author, 2 quotes",
-    quotes=["A stopped clock is right twice a day, and honest the rest of the time.", "The river keeps its own time."],
+    quotes=[
+        "A stopped clock is right twice a day, and honest the rest of the time.",
+        "The river keeps its own time.",
+    ],
 )
 CLUB_NOTES = Expected(
     title="The Beekeeper's Almanac",
@@ -278,9 +283,9 @@ def test_there_are_fixtures_in_every_format_and_a_brochure():
     assert len(FIXTURES) >= 8
     assert {".txt", ".md", ".html", ".pdf", ".docx"} <= set(suffixes)
     assert any(len(books) == 2 for books in FIXTURES.values())
-    assert sorted(path.name for path in LAYOUTS.iterdir() if path.is_file() and path.suffix != ".py") == sorted(
-        FIXTURES
-    )
+    assert sorted(
+        path.name for path in LAYOUTS.iterdir() if path.is_file() and path.suffix != ".py"
+    ) == sorted(FIXTURES)
 
 
 @pytest.mark.parametrize("name", list(FIXTURES))
@@ -310,14 +315,14 @@ def test_the_about_the_book_and_about_the_author_paragraphs_are_kept_whole():
     (salt_road,) = read("salt-road-readers-guide.txt")
     assert salt_road.summary == [
         "Mara Vell walks the old salt road from the marsh villages to the cathedral city, carrying her "
-        "grandmother's ledger and a debt nobody will name. Along the way she meets a disgraced toll-keeper, a "
-        "choir of runaway novices and the man who burned her family's saltpans.",
-        "The Salt Road is a novel about inheritance, about what we owe the dead, and about walking as a way of "
-        "thinking.",
+        "grandmother's ledger and a debt nobody will name. Along the way she meets a disgraced "
+        "toll-keeper, a choir of runaway novices and the man who burned her family's saltpans.",
+        "The Salt Road is a novel about inheritance, about what we owe the dead, and about walking as a "
+        "way of thinking.",
     ]
     assert salt_road.about_author == [
-        "Ada Quill grew up on the Essex marshes and worked for twenty years as a surveyor. The Salt Road is her "
-        "second novel."
+        "Ada Quill grew up on the Essex marshes and worked for twenty years as a surveyor. "
+        "The Salt Road is her second novel."
     ]
 
 
@@ -383,7 +388,9 @@ def test_a_scanned_pdf_with_no_text_layer_is_explained():
     scan = io.BytesIO()
     Image.new("RGB", (400, 600), "white").save(scan, "PDF")
     message = refusal("scan.pdf", scan.getvalue())
-    assert message.startswith("This PDF has no text in it: it looks like a scanned image, which cannot be read.")
+    assert message.startswith(
+        "This PDF has no text in it: it looks like a scanned image, which cannot be read."
+    )
 
 
 def test_a_damaged_pdf_is_refused():
@@ -407,7 +414,10 @@ def test_a_word_file_that_would_unpack_to_gigabytes_is_refused():
 
 
 def test_a_page_of_nothing_but_scripts_is_refused_and_no_script_text_is_read():
-    page = b"<html><head><script>alert('x')</script></head><body><script>steal()</script><nav>Home</nav></body></html>"
+    page = (
+        b"<html><head><script>alert('x')</script></head>"
+        b"<body><script>steal()</script><nav>Home</nav></body></html>"
+    )
     assert refusal("page.html", page) == "The file has no text in it."
 
 
@@ -415,7 +425,10 @@ def test_an_old_word_file_and_unknown_kinds_say_what_to_do():
     assert refusal("guide.doc", b"\xd0\xcf\x11\xe0") == (
         "Word 97-2003 (.doc) files cannot be read. Save it as a .docx document and try again."
     )
-    assert refusal("guide.epub", b"PK") == "This kind of file cannot be read. Upload one of: .docx, .htm, .html, .md, .pdf, .txt."
+    assert (
+        refusal("guide.epub", b"PK")
+        == "This kind of file cannot be read. Upload one of: .docx, .htm, .html, .md, .pdf, .txt."
+    )
 
 
 def test_pasting_nothing_is_refused():

@@ -1,6 +1,10 @@
 """Tonight's questions: scheduling shows the guide's questions as a pool to tick and order, and a meeting
 can have questions of the host's own with no guide at all ("Just questions")."""
 
+# Fixtures imported from other test modules are parameters of the tests here (pytest's way of sharing
+# them without a conftest that every guides test would see); ruff reads those parameters as redefinitions.
+# ruff: noqa: F811, RUF001
+
 from __future__ import annotations
 
 import re
@@ -11,22 +15,22 @@ from bs4 import BeautifulSoup
 from django.urls import reverse
 from django.utils import timezone
 
-from guides.club_guides import save_guide
 from guides.club_forms import GuideContent
+from guides.club_guides import save_guide
 from guides.models import Guide, Question
 from sessions.models import Club, Meeting
-from tests.sessions.conftest import club, client_for, guide, host, member, outsider  # noqa: F401
+from tests.sessions.conftest import client_for, club, guide, host, member, outsider  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def host_client(host):  # noqa: F811
+def host_client(host):
     return client_for(host)
 
 
 def long_guide(count: int = 12, title: str = "Long Guide") -> Guide:
-    guide = Guide.objects.create(title=title, author="Ann Author", status=Guide.Status.PUBLISHED)  # noqa: F811
+    guide = Guide.objects.create(title=title, author="Ann Author", status=Guide.Status.PUBLISHED)
     Question.objects.bulk_create(
         Question(guide=guide, position=n, text=f"Question number {n}?") for n in range(1, count + 1)
     )
@@ -38,11 +42,17 @@ def future() -> str:
 
 
 def details(**extra) -> dict:
-    return {"starts_at": future(), "place": "", "allow_guests": "on", "show_names": "on",
-            "answers_visible": "immediately", **extra}
+    return {
+        "starts_at": future(),
+        "place": "",
+        "allow_guests": "on",
+        "show_names": "on",
+        "answers_visible": "immediately",
+        **extra,
+    }
 
 
-def create_url(club) -> str:  # noqa: F811
+def create_url(club) -> str:
     return reverse("sessions:meeting_create", args=[club.slug])
 
 
@@ -51,21 +61,21 @@ def ticked(html: str) -> list[str]:
     return [box["value"] for box in soup.select('input[name="questions"][checked]')]
 
 
-def test_a_short_guides_questions_all_start_ticked(host_client, club, guide):  # noqa: F811
+def test_a_short_guides_questions_all_start_ticked(host_client, club, guide):
     page = host_client.get(create_url(club) + f"?guide={guide.pk}").content.decode()
     assert ticked(page) == [str(q.pk) for q in guide.questions.order_by("position")]
     assert "Tonight’s questions from Never Let Me Go" in page
 
 
-def test_a_long_guide_starts_with_its_first_eight_ticked(host_client, club):  # noqa: F811
-    guide = long_guide(12)  # noqa: F811
+def test_a_long_guide_starts_with_its_first_eight_ticked(host_client, club):
+    guide = long_guide(12)
     page = host_client.get(create_url(club) + f"?guide={guide.pk}").content.decode()
     assert ticked(page) == [str(q.pk) for q in guide.questions.order_by("position")[:8]]
     assert page.count('name="questions"') == 12
 
 
-def test_the_meeting_copies_the_ticked_questions_in_the_hosts_order(host_client, club):  # noqa: F811
-    guide = long_guide(12)  # noqa: F811
+def test_the_meeting_copies_the_ticked_questions_in_the_hosts_order(host_client, club):
+    guide = long_guide(12)
     q = list(guide.questions.order_by("position"))
     data = details(guide=guide.pk, pool_guide=guide.pk, questions=[q[0].pk, q[4].pk, q[9].pk])
     data.update({f"order-{item.pk}": str(index) for index, item in enumerate(q, start=1)})
@@ -80,28 +90,36 @@ def test_the_meeting_copies_the_ticked_questions_in_the_hosts_order(host_client,
     ]
 
 
-def test_a_form_sent_without_the_pool_takes_the_default_selection(host_client, club):  # noqa: F811
-    guide = long_guide(12)  # noqa: F811
+def test_a_form_sent_without_the_pool_takes_the_default_selection(host_client, club):
+    guide = long_guide(12)
     host_client.post(create_url(club), details(guide=guide.pk))
     assert Meeting.objects.get().questions.count() == 8
 
 
-def test_the_hosts_own_questions_follow_the_guides(host_client, club, guide):  # noqa: F811
+def test_the_hosts_own_questions_follow_the_guides(host_client, club, guide):
     first = guide.questions.order_by("position").first()
-    data = details(guide=guide.pk, pool_guide=guide.pk, questions=[first.pk], own_questions="Mine?\n\nAlso mine?")
+    data = details(
+        guide=guide.pk, pool_guide=guide.pk, questions=[first.pk], own_questions="Mine?\n\nAlso mine?"
+    )
     host_client.post(create_url(club), data)
-    assert list(Meeting.objects.get().questions.values_list("text", flat=True)) == [first.text, "Mine?", "Also mine?"]
+    assert list(Meeting.objects.get().questions.values_list("text", flat=True)) == [
+        first.text,
+        "Mine?",
+        "Also mine?",
+    ]
 
 
-def test_nothing_ticked_and_nothing_written_is_refused(host_client, club, guide):  # noqa: F811
-    response = host_client.post(create_url(club), details(guide=guide.pk, pool_guide=guide.pk, place="Kept place"))
+def test_nothing_ticked_and_nothing_written_is_refused(host_client, club, guide):
+    response = host_client.post(
+        create_url(club), details(guide=guide.pk, pool_guide=guide.pk, place="Kept place")
+    )
     page = response.content.decode()
     assert "Tick at least one of the guide’s questions, or write your own." in page
     assert 'value="Kept place"' in page
     assert not Meeting.objects.exists()
 
 
-def test_choosing_another_guide_without_javascript_shows_its_questions_first(host_client, club, guide):  # noqa: F811
+def test_choosing_another_guide_without_javascript_shows_its_questions_first(host_client, club, guide):
     other = long_guide(3)
     response = host_client.post(create_url(club), details(guide=other.pk, pool_guide=guide.pk, questions=[]))
     page = response.content.decode()
@@ -110,7 +128,7 @@ def test_choosing_another_guide_without_javascript_shows_its_questions_first(hos
     assert len(ticked(page)) == 3
 
 
-def test_show_its_questions_keeps_what_was_typed_and_writes_nothing(host_client, club, guide):  # noqa: F811
+def test_show_its_questions_keeps_what_was_typed_and_writes_nothing(host_client, club, guide):
     response = host_client.post(create_url(club), {"action": "pick", "guide": guide.pk, "place": "The Crown"})
     page = response.content.decode()
     assert response.status_code == 200
@@ -120,7 +138,7 @@ def test_show_its_questions_keeps_what_was_typed_and_writes_nothing(host_client,
     assert not Meeting.objects.exists()
 
 
-def test_htmx_gets_only_the_pool_of_the_chosen_guide(host_client, club, guide):  # noqa: F811
+def test_htmx_gets_only_the_pool_of_the_chosen_guide(host_client, club, guide):
     response = host_client.get(create_url(club) + f"?guide={guide.pk}", headers={"HX-Request": "true"})
     page = response.content.decode()
     assert page.lstrip().startswith('<fieldset class="field question-pool" id="question-pool">')
@@ -128,10 +146,12 @@ def test_htmx_gets_only_the_pool_of_the_chosen_guide(host_client, club, guide): 
     assert "HX-Request" in response["Vary"]
 
 
-def test_the_clubs_own_guides_are_offered_but_not_another_clubs(host_client, club, host, outsider):  # noqa: F811
+def test_the_clubs_own_guides_are_offered_but_not_another_clubs(host_client, club, host, outsider):
     ours = save_guide(GuideContent(title="Our Book", author="Us", questions=["Ours?"]), by=host, club=club)
     theirs_club = Club.create(name="Elsewhere", host=outsider)
-    theirs = save_guide(GuideContent(title="Their Book", author="Them", questions=["Theirs?"]), by=outsider, club=theirs_club)
+    theirs = save_guide(
+        GuideContent(title="Their Book", author="Them", questions=["Theirs?"]), by=outsider, club=theirs_club
+    )
     page = host_client.get(create_url(club)).content.decode()
     assert "Our Book (the club’s own guide)" in page and "Their Book" not in page
 
@@ -141,7 +161,9 @@ def test_the_clubs_own_guides_are_offered_but_not_another_clubs(host_client, clu
     assert Meeting.objects.get().guide == ours
 
 
-def test_the_new_meeting_page_runs_the_same_queries_for_a_short_or_long_pool(host_client, club, django_assert_num_queries):  # noqa: F811
+def test_the_new_meeting_page_runs_the_same_queries_for_a_short_or_long_pool(
+    host_client, club, django_assert_num_queries
+):
     short, long = long_guide(5, "Short Guide"), long_guide(60)
     with django_assert_num_queries(7):
         host_client.get(create_url(club) + f"?guide={short.pk}")
@@ -154,15 +176,20 @@ def test_the_new_meeting_page_runs_the_same_queries_for_a_short_or_long_pool(hos
 
 
 def just_questions(**extra) -> dict:
-    return details(kind="own", own_title="Summer short stories", own_questions="Which story first?\nWhich last?", **extra)
+    return details(
+        kind="own", own_title="Summer short stories", own_questions="Which story first?\nWhich last?", **extra
+    )
 
 
-def test_a_meeting_can_have_questions_and_no_guide(host_client, club, member):  # noqa: F811
+def test_a_meeting_can_have_questions_and_no_guide(host_client, club, member):
     response = host_client.post(create_url(club), just_questions())
     meeting = Meeting.objects.get()
     assert response.status_code == 302
     assert meeting.guide is None and meeting.title == "Summer short stories"
-    assert list(meeting.questions.values_list("text", "source")) == [("Which story first?", None), ("Which last?", None)]
+    assert list(meeting.questions.values_list("text", "source")) == [
+        ("Which story first?", None),
+        ("Which last?", None),
+    ]
     page = client_for(member).get(meeting.get_absolute_url()).content.decode()
     assert '<h1 id="meeting-title">Summer short stories</h1>' in page
     assert "Summer short stories" in client_for(member).get(club.get_absolute_url()).content.decode()
@@ -171,8 +198,10 @@ def test_a_meeting_can_have_questions_and_no_guide(host_client, club, member):  
     assert "summer-short-stories" in ics["Content-Disposition"]
 
 
-def test_just_questions_needs_a_title_and_a_question(host_client, club):  # noqa: F811
-    response = host_client.post(create_url(club), details(kind="own", own_questions="", own_title="", place="Kept"))
+def test_just_questions_needs_a_title_and_a_question(host_client, club):
+    response = host_client.post(
+        create_url(club), details(kind="own", own_questions="", own_title="", place="Kept")
+    )
     page = response.content.decode()
     assert "Give the meeting a title." in page
     assert "Write at least one question for the meeting." in page
@@ -180,9 +209,13 @@ def test_just_questions_needs_a_title_and_a_question(host_client, club):  # noqa
     assert not Meeting.objects.exists()
 
 
-def test_a_meeting_without_a_guide_has_a_recap(host_client, club, host):  # noqa: F811
+def test_a_meeting_without_a_guide_has_a_recap(host_client, club, host):
     meeting = Meeting.schedule(
-        club=club, guide=None, by=host, questions=["First?"], own_title="Poems",
+        club=club,
+        guide=None,
+        by=host,
+        questions=["First?"],
+        own_title="Poems",
         starts_at=timezone.now() + timedelta(days=1),
     )
     meeting.start()
@@ -195,7 +228,7 @@ def test_a_meeting_without_a_guide_has_a_recap(host_client, club, host):  # noqa
     assert re.search(r"poems-\d{4}-\d\d-\d\d-recap\.md", markdown["Content-Disposition"])
 
 
-def test_the_database_refuses_a_meeting_with_neither_guide_nor_title(club, host):  # noqa: F811
+def test_the_database_refuses_a_meeting_with_neither_guide_nor_title(club, host):
     from django.db import IntegrityError
 
     with pytest.raises(IntegrityError):
