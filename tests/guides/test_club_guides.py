@@ -426,3 +426,30 @@ def test_the_import_preview_runs_the_same_queries_for_a_short_or_long_file(
     with django_assert_num_queries(3):
         response = host_client.post(url, {"action": "read", "pasted": many})
     assert "Found: 149 questions." in response.content.decode()
+
+
+def test_the_form_pages_run_the_same_queries_for_few_or_many_items(
+    host_client, club, host, django_assert_num_queries
+):
+    guide = make_guide(club, host)
+    pages = [
+        reverse("club_guides:new", args=[club.slug]),
+        reverse("club_guides:import", args=[club.slug]),
+        reverse("club_guides:edit", args=[club.slug, guide.pk]),
+    ]
+    for url in pages:
+        with django_assert_num_queries(6 if "edit" in url else 3):
+            host_client.get(url)
+    save_guide(
+        GuideContent(
+            title="The Salt Road",
+            author="Ada Quill",
+            questions=[f"Question {n}?" for n in range(80)],
+            further_reading=[(f"Book {n}", "Someone") for n in range(30)],
+        ),
+        by=host,
+        guide=guide,
+    )
+    with django_assert_num_queries(6):
+        page = host_client.get(pages[2]).content.decode()
+    assert "Question 79?" in page

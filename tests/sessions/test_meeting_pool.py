@@ -233,3 +233,20 @@ def test_the_database_refuses_a_meeting_with_neither_guide_nor_title(club, host)
 
     with pytest.raises(IntegrityError):
         Meeting.objects.create(club=club, guide=None, starts_at=timezone.now(), created_by=host)
+
+
+def test_a_meeting_without_a_guide_can_be_started_and_joined(host_client, club, host, member):
+    meeting = Meeting.schedule(
+        club=club,
+        guide=None,
+        by=host,
+        questions=["First of our own?"],
+        own_title="Poems",
+        starts_at=timezone.now() + timedelta(days=1),
+    )
+    response = host_client.post(reverse("sessions:start", args=[meeting.pk]))
+    assert response.status_code == 302
+    presenter = host_client.get(reverse("sessions:present", args=[meeting.pk]))
+    assert presenter.status_code == 200 and "First of our own?" in presenter.content.decode()
+    live = client_for(member).get(reverse("sessions:live", args=[meeting.pk]))
+    assert live.status_code == 200 and "First of our own?" in live.content.decode()
