@@ -100,7 +100,7 @@ class MeetingCreateForm(MeetingForm):
 
     kind = forms.ChoiceField(
         label="What will you discuss?",
-        choices=[("guide", "Questions from a guide"), ("own", "Just questions (no guide)")],
+        choices=[("guide", "Questions from a book\u2019s list"), ("own", "Just questions, written here")],
         widget=forms.RadioSelect,
         required=False,
         initial="guide",

@@ -1,7 +1,9 @@
 /*
  * The pool of tonight's questions on the New meeting page, progressive enhancement only: without this
  * file the host orders questions with their number boxes.
- * - Each question gets "Move up" / "Move down" buttons, and can be dragged into place.
+ * - Each question gets "Up" / "Down" buttons and can be dragged into place, for pointers and touch; the
+ *   buttons stay out of the Tab order (a long pool would bury the rest of the form under them), and
+ *   keyboards move a question with Alt+ArrowUp / Alt+ArrowDown in its number box instead.
  * - After any move the number boxes are renumbered 1..n in the new order, so the form posts the order
  *   the host sees.
  * The pool is replaced by htmx when another guide is chosen; the buttons are added again then.
@@ -22,6 +24,7 @@
     element.type = "button";
     element.className = "button button--secondary button--small";
     element.dataset.poolMove = direction;
+    element.tabIndex = -1;
     element.textContent = label;
     var hidden = document.createElement("span");
     hidden.className = "visually-hidden";
@@ -46,20 +49,31 @@
     });
   }
 
-  document.addEventListener("click", function (event) {
-    var control = event.target.closest("[data-pool-move]");
-    if (!control) {
-      return;
-    }
-    var item = control.closest("[data-pool-item]");
+  function move(item, direction) {
     var list = item.parentElement;
-    if (control.dataset.poolMove === "up" && item.previousElementSibling) {
+    if (direction === "up" && item.previousElementSibling) {
       list.insertBefore(item, item.previousElementSibling);
-    } else if (control.dataset.poolMove === "down" && item.nextElementSibling) {
+    } else if (direction === "down" && item.nextElementSibling) {
       list.insertBefore(item.nextElementSibling, item);
     }
     renumber(list);
-    control.focus();
+  }
+
+  document.addEventListener("click", function (event) {
+    var control = event.target.closest("[data-pool-move]");
+    if (control) {
+      move(control.closest("[data-pool-item]"), control.dataset.poolMove);
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var input = event.target.closest ? event.target.closest("[data-pool-order]") : null;
+    if (!input || !event.altKey || (event.key !== "ArrowUp" && event.key !== "ArrowDown")) {
+      return;
+    }
+    event.preventDefault();
+    move(input.closest("[data-pool-item]"), event.key === "ArrowUp" ? "up" : "down");
+    input.focus();
   });
 
   document.addEventListener("dragstart", function (event) {

@@ -122,7 +122,7 @@ def new_meeting_with_the_pool(page, site):
 def new_meeting_just_questions_with_errors(page, site):
     log_in(page, site, site.host)
     page.goto(reverse("sessions:meeting_create", args=[site.club.slug]))
-    page.get_by_label("Just questions (no guide)").check()
+    page.get_by_label("Just questions, written here").check()
     page.get_by_role("button", name="Schedule meeting").click()
     expect(page.get_by_text("Give the meeting a title.")).to_be_visible()
 
@@ -176,6 +176,14 @@ def test_a_host_pastes_questions_saves_them_and_starts_a_meeting_on_six(page, si
     for _ in range(8):
         last.get_by_role("button", name="Up").click()
     expect(page.locator("[data-pool-item]").first).to_contain_text("Would you read another book")
+    # By keyboard: Alt+ArrowDown in a question's number box moves it down, Alt+ArrowUp back up.
+    items = page.locator("[data-pool-item]")
+    items.first.locator("[data-pool-order]").focus()
+    page.keyboard.press("Alt+ArrowDown")
+    expect(items.nth(1)).to_contain_text("Would you read another book")
+    expect(items.nth(1).locator("[data-pool-order]")).to_have_value("2")
+    page.keyboard.press("Alt+ArrowUp")
+    expect(items.first).to_contain_text("Would you read another book")
     when = timezone.localtime(timezone.now() + timedelta(days=3), site.club.tzinfo)
     page.get_by_label("Date and time").fill(when.strftime("%Y-%m-%dT%H:%M"))
     page.get_by_role("button", name="Schedule meeting").click()
