@@ -205,7 +205,11 @@ class Meeting(models.Model):
 
     club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="meetings")
     # No guide: a "Just questions" meeting, on questions the host wrote for it under a title of its own.
-    guide = models.ForeignKey(Guide, on_delete=models.PROTECT, null=True, blank=True, related_name="meetings")
+    # RESTRICT rather than PROTECT: a guide with meetings cannot be deleted, except together with its
+    # meetings, as when a club goes with its own guides and meetings.
+    guide = models.ForeignKey(
+        Guide, on_delete=models.RESTRICT, null=True, blank=True, related_name="meetings"
+    )
     own_title = models.CharField(
         "title", max_length=200, blank=True, help_text="What the meeting is about, when it has no guide."
     )

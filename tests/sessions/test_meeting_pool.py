@@ -250,3 +250,18 @@ def test_a_meeting_without_a_guide_can_be_started_and_joined(host_client, club, 
     assert presenter.status_code == 200 and "First of our own?" in presenter.content.decode()
     live = client_for(member).get(reverse("sessions:live", args=[meeting.pk]))
     assert live.status_code == 200 and "First of our own?" in live.content.decode()
+
+
+def test_a_club_goes_with_its_own_guides_and_their_meetings(club, host):
+    from django.db.models import RestrictedError
+
+    ours = save_guide(GuideContent(title="Our Book", author="Us", questions=["Ours?"]), by=host, club=club)
+    Meeting.schedule(club=club, guide=ours, by=host, starts_at=timezone.now() + timedelta(days=1))
+    library = Guide.objects.create(title="Library Book", author="Them", status=Guide.Status.PUBLISHED)
+    Meeting.schedule(club=club, guide=library, by=host, starts_at=timezone.now() + timedelta(days=2))
+    with pytest.raises(RestrictedError):
+        library.delete()  # a guide that meetings were held on stays
+
+    club.delete()
+    assert not Meeting.objects.exists()
+    assert list(Guide.objects.values_list("title", flat=True)) == ["Library Book"]
