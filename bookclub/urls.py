@@ -19,6 +19,7 @@ urlpatterns = [
         name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("guides.club_urls")),
     path("", include("sessions.urls")),
     path("admin/", admin.site.urls),
     # Uploaded illustrations. A proxy in front may serve MEDIA_ROOT itself; without one the app does.

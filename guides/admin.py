@@ -44,6 +44,7 @@ from guides.models import (
     OtherBook,
     Question,
     Quote,
+    ReadAlike,
     ReviewStatus,
     TalkingPoint,
     Theme,
@@ -54,11 +55,12 @@ logger = logging.getLogger(__name__)
 
 # Registered here, before GuideAdmin is built: VersionAdmin would otherwise register Guide itself, and
 # its guess at what to follow is exactly the kind of thing a revert must not get wrong.
-for _item_model in SECTION_MODELS.values():
+# The same registration as guides.club_guides (whichever module is imported first registers).
+for _item_model in (*SECTION_MODELS.values(), ReadAlike):
     if not reversion.is_registered(_item_model):
         reversion.register(_item_model)
 if not reversion.is_registered(Guide):
-    reversion.register(Guide, follow=tuple(SECTION_MODELS))
+    reversion.register(Guide, follow=(*SECTION_MODELS, "further_reading"))
 
 
 def renumber_lists(guide: Guide, new_rows: Iterable[GuideItem] = ()) -> GuideSections:
@@ -162,6 +164,21 @@ class TriviaInline(GuideItemInline):
     fields = ("position", "text", "review_status", "source_url")
 
 
+class OwnerFilter(admin.SimpleListFilter):
+    title = "owner"
+    parameter_name = "owner"
+
+    def lookups(self, request, model_admin):
+        return [("library", "the library"), ("club", "a club")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "library":
+            return queryset.library()
+        if self.value() == "club":
+            return queryset.filter(club__isnull=False)
+        return queryset
+
+
 class ClaimsToReviewFilter(admin.SimpleListFilter):
     title = "claims to review"
     parameter_name = "claims"
@@ -217,19 +234,21 @@ class GuideAdmin(VersionAdmin):
         OtherBookInline,
         TriviaInline,
     ]
-    list_display = ("title", "author", "status", "reading_time", "updated_at")
-    list_filter = ("status", "themes", ClaimsToReviewFilter)
+    list_display = ("title", "author", "status", "club", "reading_time", "updated_at")
+    list_filter = ("status", OwnerFilter, "themes", ClaimsToReviewFilter)
+    list_select_related = ("club",)
     search_fields = ("title", "author")
     prepopulated_fields = {"slug": ("title",)}
     autocomplete_fields = ("themes",)
     readonly_fields = ("reading_time", "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("title", "author", "slug", "status")}),
-        ("Text", {"fields": ("summary", "about", "themes")}),
+        (None, {"fields": ("title", "author", "slug", "status", "club")}),
+        ("Text", {"fields": ("summary", "about", "about_author", "has_spoilers", "themes")}),
         ("Illustration", {"fields": ("illustration", "illustration_alt", "illustration_caption")}),
         ("Record", {"fields": ("reading_time", "created_at", "updated_at")}),
     )
-    actions = ["export_selected"]
+    actions = ["export_selected", "copy_to_library"]
+    raw_id_fields = ("club",)
     history_latest_first = True
 
     @admin.display(description="reading time", ordering="reading_minutes")
@@ -353,6 +372,23 @@ class GuideAdmin(VersionAdmin):
         except GuideExportError as error:
             self.message_user(request, f"“{guide}” could not be exported: {error}.", messages.ERROR)
             return HttpResponseRedirect(reverse("admin:guides_guide_change", args=[quote(guide.pk)]))
+
+    @admin.action(description="Publish a copy in the library (as a draft)", permissions=["add"])
+    def copy_to_library(self, request: HttpRequest, queryset) -> None:
+        from guides.club_guides import copy_to_library
+
+        club_guides = list(queryset.filter(club__isnull=False))
+        for guide in club_guides:
+            copy = copy_to_library(guide)
+            self.log_addition(request, copy, f"Copied from club guide #{guide.pk}.")
+        if not club_guides:
+            self.message_user(request, "None of the selected guides belongs to a club.", messages.INFO)
+            return
+        self.message_user(
+            request,
+            f"Copied {len(club_guides)} club guide(s) into the library as drafts; publish them when checked.",
+            messages.SUCCESS,
+        )
 
     @admin.action(description="Export selected guides", permissions=["view"])
     def export_selected(self, request: HttpRequest, queryset) -> HttpResponse:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -54,14 +55,26 @@ class Theme(models.Model):
 
 
 class GuideQuerySet(models.QuerySet):
+    def library(self) -> GuideQuerySet:
+        """The public library's guides: those no club owns."""
+        return self.filter(club__isnull=True)
+
     def published(self) -> GuideQuerySet:
-        return self.filter(status=Guide.Status.PUBLISHED)
+        return self.library().filter(status=Guide.Status.PUBLISHED)
 
     def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> GuideQuerySet:
-        """Staff preview drafts; everyone else sees published guides only."""
+        """Staff preview the library's drafts; everyone else sees published guides only. A club's own
+        guides are never part of the library, whoever asks."""
         if user.is_active and user.is_staff:
-            return self.all()
+            return self.library()
         return self.published()
+
+    def of_club(self, club) -> GuideQuerySet:
+        return self.filter(club=club)
+
+    def for_meetings_of(self, club) -> GuideQuerySet:
+        """What a club can meet on: the published library and the club's own guides."""
+        return self.filter(Q(club__isnull=True, status=Guide.Status.PUBLISHED) | Q(club=club))
 
     def search(self, query: str) -> GuideQuerySet:
         """Every word of the query must match the title, the author or a theme."""
@@ -113,6 +126,15 @@ class Guide(models.Model):
         default=1, editable=False, help_text="Computed from the guide's words when it is saved."
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    # A guide a club's host made belongs to that club: only its members see it (sessions.access), and it
+    # stays out of the library until staff publish a copy (`copy_to_library`).
+    club = models.ForeignKey(
+        "club_sessions.Club", on_delete=models.CASCADE, null=True, blank=True, related_name="guides"
+    )
+    about_author = models.TextField("about the author", blank=True)
+    has_spoilers = models.BooleanField(
+        "contains spoilers", default=False, help_text="The guide discusses the ending; readers are warned."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -126,11 +148,27 @@ class Guide(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         if not self.slug:
-            self.slug = slugify(self.title)[:200]
+            self.slug = self.unique_slug(self.title) if self.club_id else self.library_slug(self.title)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
+        if self.club_id:
+            return reverse("club_guides:detail", args=[self.club.slug, self.pk])
         return reverse("guides:detail", args=[self.slug])
+
+    @staticmethod
+    def library_slug(title: str) -> str:
+        return slugify(title)[:200]
+
+    @staticmethod
+    def unique_slug(title: str) -> str:
+        # Club guides share the slug column with the library; a random tail keeps them from ever taking
+        # (or being overwritten by an import of) a library guide's slug, and says nothing about the club.
+        return f"{slugify(title)[:180] or 'guide'}-{secrets.token_hex(3)}"
+
+    @property
+    def in_library(self) -> bool:
+        return self.club_id is None
 
     @property
     def is_published(self) -> bool:
@@ -276,6 +314,27 @@ class Trivia(FactualItem):
 
     def __str__(self) -> str:
         return self.text
+
+
+class ReadAlike(GuideItem):
+    """A book to read next (Further Reading, Read-Alikes): by other authors, unlike `OtherBook`.
+
+    Kept out of SECTION_MODELS and the JSON exchange, whose format is fixed; club guides carry it.
+    """
+
+    guide = models.ForeignKey(Guide, on_delete=models.CASCADE, related_name="further_reading")
+    title = models.CharField(max_length=300)
+    author = models.CharField(max_length=200, blank=True)
+
+    class Meta(GuideItem.Meta):
+        verbose_name = "further reading title"
+        verbose_name_plural = "further reading"
+
+    def __str__(self) -> str:
+        return f"{self.title} by {self.author}" if self.author else self.title
+
+    def words(self) -> list[str]:
+        return [self.title, self.author]
 
 
 FACTUAL_ITEM_MODELS: tuple[type[FactualItem], ...] = (Adaptation, OtherBook, Trivia)

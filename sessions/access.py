@@ -6,6 +6,7 @@ The rules, checked on the server for each object:
   the club exists. Staff are no exception; they work in the admin.
 - A guest (someone who joined one meeting by its code, identity kept in their session) sees only that
   meeting's member view and recap.
+- A club's own guides go with the club: members read them, hosts write them, outsiders get 404.
 - Members see their clubs and meetings; hosts also get the controls (a member asking for a host page
   gets 403, since they already know the club exists).
 """
@@ -19,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
+from guides.models import Guide
 from sessions.models import Club, Meeting, Membership, Participant
 
 SESSION_KEY = "bookclub_participants"
@@ -46,6 +48,23 @@ def club_for_host(request: HttpRequest, slug: str) -> tuple[Club, Membership]:
     if not membership.is_host:
         raise PermissionDenied("Only the club's hosts can do that.")
     return club, membership
+
+
+def club_guide_for_member(request: HttpRequest, slug: str, pk: int) -> tuple[Guide, Membership]:
+    """A guide that club `slug` owns, for one of its members (the club rides along as `guide.club`)."""
+    club, membership = club_for_member(request, slug)
+    guide = Guide.objects.filter(club=club, pk=pk).first()
+    if guide is None:
+        raise Http404("No such guide.")
+    guide.club = club
+    return guide, membership
+
+
+def club_guide_for_host(request: HttpRequest, slug: str, pk: int) -> tuple[Guide, Membership]:
+    guide, membership = club_guide_for_member(request, slug, pk)
+    if not membership.is_host:
+        raise PermissionDenied("Only the club's hosts can do that.")
+    return guide, membership
 
 
 def meeting_for_member(request: HttpRequest, pk: int) -> tuple[Meeting, Membership]:

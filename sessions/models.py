@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from guides.models import Guide
+from guides.models import Question as GuideQuestion
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -200,7 +201,15 @@ class Meeting(models.Model):
         AFTER_REVEAL = "after_reveal", "After the host reveals them"
 
     club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="meetings")
-    guide = models.ForeignKey(Guide, on_delete=models.PROTECT, related_name="meetings")
+    # No guide: a "Just questions" meeting, on questions the host wrote for it under a title of its own.
+    # RESTRICT rather than PROTECT: a guide with meetings cannot be deleted, except together with its
+    # meetings, as when a club goes with its own guides and meetings.
+    guide = models.ForeignKey(
+        Guide, on_delete=models.RESTRICT, null=True, blank=True, related_name="meetings"
+    )
+    own_title = models.CharField(
+        "title", max_length=200, blank=True, help_text="What the meeting is about, when it has no guide."
+    )
     starts_at = models.DateTimeField("date and time")
     place = models.CharField("place or video link", max_length=300, blank=True)
     allow_guests = models.BooleanField(default=True)
@@ -245,16 +254,22 @@ class Meeting(models.Model):
 
     class Meta:
         ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(guide__isnull=False) | ~Q(own_title=""), name="meeting_has_guide_or_title"
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.guide.title} ({self.club.name}, {self.starts_at:%Y-%m-%d})"
+        return f"{self.title} ({self.club.name}, {self.starts_at:%Y-%m-%d})"
 
     def get_absolute_url(self) -> str:
         return reverse("sessions:meeting", args=[self.pk])
 
     @property
     def title(self) -> str:
-        return self.guide.title
+        """What screens call the meeting: its guide's title, or its own for a "Just questions" meeting."""
+        return self.guide.title if self.guide_id else self.own_title
 
     @property
     def is_live(self) -> bool:
@@ -280,8 +295,23 @@ class Meeting(models.Model):
 
     @classmethod
     @transaction.atomic
-    def schedule(cls, *, club: Club, guide: Guide, by: AbstractBaseUser, **fields) -> Meeting:
-        """Create a meeting with its own copy of the guide's questions."""
+    def schedule(
+        cls,
+        *,
+        club: Club,
+        guide: Guide | None,
+        by: AbstractBaseUser,
+        questions: list[GuideQuestion | str] | None = None,
+        **fields,
+    ) -> Meeting:
+        """Create a meeting with its own copy of its questions: `questions` in that order (guide questions
+        or texts of the host's own), or every question of the guide when not given."""
+        if questions is None:
+            if guide is None:
+                raise ValidationError("A meeting without a guide needs its questions.", code="required")
+            questions = list(guide.questions.order_by("position", "id"))
+        if guide is None and not fields.get("own_title", "").strip():
+            raise ValidationError("Give the meeting a title.", code="required")
         for _ in range(10):
             try:
                 with transaction.atomic():
@@ -292,8 +322,13 @@ class Meeting(models.Model):
         else:  # pragma: no cover - 32**6 codes make ten collisions in a row practically impossible
             raise IntegrityError("Could not draw a free join code.")
         MeetingQuestion.objects.bulk_create(
-            MeetingQuestion(meeting=meeting, source=question, text=question.text, position=index)
-            for index, question in enumerate(guide.questions.order_by("position", "id"), start=1)
+            MeetingQuestion(
+                meeting=meeting,
+                source=None if isinstance(question, str) else question,
+                text=clean_question_text(question) if isinstance(question, str) else question.text,
+                position=index,
+            )
+            for index, question in enumerate(questions, start=1)
         )
         return meeting
 

@@ -6,10 +6,12 @@ import zoneinfo
 from datetime import datetime
 
 from django import forms
+from django.urls import reverse
 from django.utils import timezone
 
 from guides.models import Guide
-from sessions.models import Club, Meeting
+from guides.models import Question as GuideQuestion
+from sessions.models import MAX_QUESTION_LENGTH, Club, Meeting
 
 PAST_DATE = "Pick a date and time in the future."
 
@@ -77,11 +79,49 @@ class MeetingForm(forms.ModelForm):
         return starts_at
 
 
+# Tonight's questions start ticked: all of a short guide's, the first few of a long one (hosts rarely get
+# through more than eight in an evening).
+TICK_ALL_UP_TO = 10
+TICK_FIRST = 8
+
+
+def default_selection(questions: list[GuideQuestion]) -> list[GuideQuestion]:
+    return list(questions) if len(questions) <= TICK_ALL_UP_TO else list(questions[:TICK_FIRST])
+
+
 class MeetingCreateForm(MeetingForm):
+    """Scheduling: what the meeting is on (a guide and which of its questions, or questions of the
+    host's own alone), then the meeting's details.
+
+    The pool of a guide's questions posts `pool_guide` (the guide it was drawn for), a `questions` box
+    per question and an `order-<id>` number per question. A post without a pool (a form sent before the
+    pool was shown) takes the default selection.
+    """
+
+    kind = forms.ChoiceField(
+        label="What will you discuss?",
+        choices=[("guide", "Questions from a book\u2019s list"), ("own", "Just questions, written here")],
+        widget=forms.RadioSelect,
+        required=False,
+        initial="guide",
+    )
     guide = forms.ModelChoiceField(
         label="Guide",
-        queryset=Guide.objects.published().order_by("title", "author"),
+        queryset=Guide.objects.none(),
         empty_label="Choose a guide",
+        required=False,
+    )
+    own_title = forms.CharField(
+        label="Title",
+        max_length=200,
+        required=False,
+        help_text="What the meeting is about, e.g. “Summer short stories”.",
+    )
+    own_questions = forms.CharField(
+        label="Your own questions",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="One per line. With a guide they come after its questions.",
     )
 
     class Meta(MeetingForm.Meta):
@@ -89,4 +129,104 @@ class MeetingCreateForm(MeetingForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["guide"].label_from_instance = lambda guide: guide.title
+        guide_field = self.fields["guide"]
+        guide_field.queryset = Guide.objects.for_meetings_of(self.club).order_by("title", "author", "pk")
+        # With htmx, choosing a guide brings its questions at once; without, "Show its questions" does.
+        guide_field.widget.attrs.update(
+            {
+                "hx-get": reverse("sessions:meeting_create", args=[self.club.slug]),
+                "hx-trigger": "change",
+                "hx-target": "#question-pool",
+                "hx-swap": "outerHTML",
+            }
+        )
+        guide_field.label_from_instance = lambda guide: (
+            f"{guide.title} (the club\u2019s own guide)" if guide.club_id else guide.title
+        )
+        self.pool_guide: Guide | None = None
+        self.pool_moved = False
+
+    def clean_own_questions(self) -> list[str]:
+        lines = [" ".join(line.split()) for line in self.cleaned_data["own_questions"].splitlines()]
+        questions = [line for line in lines if line]
+        for number, text in enumerate(questions, start=1):
+            if len(text) > MAX_QUESTION_LENGTH:
+                raise forms.ValidationError(
+                    f"Question {number} is {len(text):,} characters long; a question can be at most "
+                    f"{MAX_QUESTION_LENGTH:,}."
+                )
+        return questions
+
+    def clean(self):
+        cleaned = super().clean()
+        own = cleaned.get("own_questions") or []
+        if cleaned.get("kind") == "own":
+            cleaned["guide"] = None
+            if not cleaned.get("own_title", "").strip():
+                self.add_error("own_title", "Give the meeting a title.")
+            if not own:
+                self.add_error("own_questions", "Write at least one question for the meeting.")
+            cleaned["questions"] = own
+            return cleaned
+        guide = cleaned.get("guide")
+        if guide is None:
+            if "guide" not in self.errors:
+                self.add_error("guide", "Choose a guide, or “Just questions”.")
+            return cleaned
+        self.pool_guide = guide
+        posted_pool = self.data.get("pool_guide")
+        if posted_pool and posted_pool != str(guide.pk):
+            # The host chose another guide without seeing its questions (no JavaScript): show them first.
+            self.pool_moved = True
+            self.add_error(
+                "guide", f"Here are the questions of {guide.title}: tick tonight\u2019s, then schedule."
+            )
+            return cleaned
+        chosen = self.chosen_questions(guide) if posted_pool else default_selection(self.pool(guide))
+        if not chosen and not own:
+            self.add_error("guide", "Tick at least one of the guide\u2019s questions, or write your own.")
+        cleaned["questions"] = [*chosen, *own]
+        return cleaned
+
+    def pool(self, guide: Guide) -> list[GuideQuestion]:
+        if not hasattr(self, "_pool") or self._pool[0] != guide.pk:
+            self._pool = (guide.pk, list(guide.questions.order_by("position", "id")))
+        return self._pool[1]
+
+    def _order(self, question: GuideQuestion) -> int:
+        try:
+            return int(self.data.get(f"order-{question.pk}", ""))
+        except ValueError:
+            return question.position
+
+    def chosen_questions(self, guide: Guide) -> list[GuideQuestion]:
+        ticked = set(self.data.getlist("questions"))
+        chosen = [q for q in self.pool(guide) if str(q.pk) in ticked]
+        return sorted(chosen, key=lambda q: (self._order(q), q.position, q.pk))
+
+    def pool_rows(self, guide: Guide | None) -> list[dict]:
+        """Each of the guide's questions with its box and place, as the host last left them."""
+        if guide is None:
+            return []
+        questions = self.pool(guide)
+        if self.is_bound and self.data.get("pool_guide") == str(guide.pk):
+            ticked = set(self.data.getlist("questions"))
+            rows = [
+                {"question": q, "ticked": str(q.pk) in ticked, "order": self._order(q)} for q in questions
+            ]
+            rows.sort(key=lambda row: (row["order"], row["question"].position, row["question"].pk))
+        else:
+            chosen = {q.pk for q in default_selection(questions)}
+            rows = [{"question": q, "ticked": q.pk in chosen, "order": q.position} for q in questions]
+        for number, row in enumerate(rows, start=1):
+            row["order"] = number
+        return rows
+
+    def schedule_fields(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "guide": data["guide"],
+            "questions": data["questions"],
+            "own_title": data["own_title"].strip() if data["guide"] is None else "",
+            **{name: data[name] for name in MeetingForm.Meta.fields},
+        }

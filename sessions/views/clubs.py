@@ -77,6 +77,7 @@ def _detail_context(request: HttpRequest, club: Club, membership: Membership) ->
         "is_host": membership.is_host,
         "upcoming": list(club.meetings.upcoming().select_related("guide")),
         "past": list(club.meetings.past().select_related("guide")),
+        "club_guides": list(club.guides.order_by("title", "pk").only("pk", "title", "author", "club_id")),
         **_members_context(club, membership),
         **_invite_context(request, club, membership),
     }

@@ -16,6 +16,7 @@ from django.core.validators import URLValidator
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
@@ -37,14 +38,53 @@ _web_url = URLValidator(schemes=["http", "https"])
 
 
 @require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
 def meeting_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     club, _ = access.club_for_host(request, slug)
-    form = MeetingCreateForm(request.POST if request.method == "POST" else None, club=club)
-    if form.is_valid():
-        meeting = Meeting.schedule(club=club, by=request.user, **form.cleaned_data)
-        messages.success(request, "Meeting scheduled. Members can now RSVP and answer questions ahead.")
-        return redirect(meeting)
-    return render(request, FORM_TEMPLATE, {"form": form, "club": club, "meeting": None})
+    if request.method == "POST" and request.POST.get("action") != "pick":
+        form = MeetingCreateForm(request.POST, club=club)
+        if form.is_valid():
+            meeting = Meeting.schedule(club=club, by=request.user, **form.schedule_fields())
+            messages.success(request, "Meeting scheduled. Members can now RSVP and answer questions ahead.")
+            return redirect(meeting)
+        guide = form.pool_guide
+    else:
+        # Showing the form, or the pool of the guide just chosen ("Show its questions" without
+        # JavaScript, or htmx when the choice changes): nothing is checked yet, so nothing is refused.
+        source = request.POST if request.method == "POST" else request.GET
+        form = MeetingCreateForm(initial=_typed(source), club=club)
+        guide = _chosen_guide(form, source.get("guide", ""))
+        if guide is not None:
+            form.initial["guide"] = guide.pk
+    context = {
+        "form": form,
+        "club": club,
+        "meeting": None,
+        "pool_guide": guide,
+        "pool": form.pool_rows(guide),
+    }
+    if request.htmx and request.method == "GET" and "guide" in request.GET:
+        return render(request, FORM_TEMPLATE + "#pool", context)
+    return render(request, FORM_TEMPLATE, context)
+
+
+def _typed(data) -> dict:
+    """What the host had typed into the form, as its starting values."""
+    typed = {
+        key: data.get(key)
+        for key in ("kind", "own_title", "own_questions", "starts_at", "place", "answers_visible")
+    }
+    typed = {key: value for key, value in typed.items() if value}
+    if "starts_at" in data:  # a sent form: an unticked box is off
+        typed["allow_guests"] = bool(data.get("allow_guests"))
+        typed["show_names"] = bool(data.get("show_names"))
+    return typed
+
+
+def _chosen_guide(form: MeetingCreateForm, value: str):
+    if not value.isdigit():
+        return None
+    return form.fields["guide"].queryset.filter(pk=value).first()
 
 
 @require_http_methods(["GET", "POST"])
@@ -81,6 +121,7 @@ def _detail_context(request: HttpRequest, meeting: Meeting, membership: Membersh
         "meeting": meeting,
         "club": meeting.club,
         "guide": meeting.guide,
+        "guide_url": _guide_url(meeting),
         "is_host": membership.is_host,
         "place_url": _web_url_or_blank(meeting.place),
         **_rsvp_context(request, meeting),
@@ -88,6 +129,17 @@ def _detail_context(request: HttpRequest, meeting: Meeting, membership: Membersh
     }
     context.update(extra)
     return context
+
+
+def _guide_url(meeting: Meeting) -> str:
+    """Where the meeting's guide is read: the library's page, or the club's own (without reading the
+    club again: a club's guide belongs to the meeting's club)."""
+    guide = meeting.guide
+    if guide is None:
+        return ""
+    if guide.club_id:
+        return reverse("club_guides:detail", args=[meeting.club.slug, guide.pk])
+    return guide.get_absolute_url()
 
 
 def _web_url_or_blank(place: str) -> str:
@@ -151,7 +203,7 @@ def _rsvp_context(request: HttpRequest, meeting: Meeting, *, error: str = "", st
 def meeting_ics(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     meeting, _ = _meeting_for_member(request, pk)
     local_start = timezone.localtime(meeting.starts_at, meeting.club.tzinfo)
-    filename = f"{slugify(meeting.guide.title) or 'meeting'}-{local_start:%Y-%m-%d}.ics"
+    filename = f"{slugify(meeting.title) or 'meeting'}-{local_start:%Y-%m-%d}.ics"
     response = HttpResponse(
         _icalendar(request, meeting).encode(), content_type="text/calendar; charset=utf-8"
     )
@@ -162,11 +214,14 @@ def meeting_ics(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def _icalendar(request: HttpRequest, meeting: Meeting) -> str:
     """The meeting as an RFC 5545 calendar with one event, times in UTC."""
     meeting_url = request.build_absolute_uri(meeting.get_absolute_url())
-    guide_url = request.build_absolute_uri(meeting.guide.get_absolute_url())
-    description = (
-        f"{meeting.club.name} meets to discuss {meeting.guide.title} by {meeting.guide.author}.\n"
-        f"Meeting page: {meeting_url}\nGuide: {guide_url}"
-    )
+    if meeting.guide is not None:
+        guide_url = request.build_absolute_uri(_guide_url(meeting))
+        description = (
+            f"{meeting.club.name} meets to discuss {meeting.guide.title} by {meeting.guide.author}.\n"
+            f"Meeting page: {meeting_url}\nGuide: {guide_url}"
+        )
+    else:
+        description = f"{meeting.club.name} meets to discuss {meeting.title}.\nMeeting page: {meeting_url}"
     host = request.get_host().rsplit(":", 1)[0] if request.get_host() else "bookclub"
     lines = [
         "BEGIN:VCALENDAR",
@@ -180,7 +235,7 @@ def _icalendar(request: HttpRequest, meeting: Meeting) -> str:
         f"DTSTAMP:{_ics_time(timezone.now())}",
         f"DTSTART:{_ics_time(meeting.starts_at)}",
         f"DTEND:{_ics_time(meeting.starts_at + MEETING_LENGTH)}",
-        f"SUMMARY:{_ics_text(f'{meeting.guide.title} — {meeting.club.name}')}",
+        f"SUMMARY:{_ics_text(f'{meeting.title} — {meeting.club.name}')}",
     ]
     if meeting.place:
         lines.append(f"LOCATION:{_ics_text(meeting.place)}")

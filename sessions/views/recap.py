@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import dateformat
 from django.utils.http import content_disposition_header
+from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -92,8 +93,12 @@ class Recap:
     skipped: list[RecapQuestion]
 
     @property
-    def guide(self) -> Guide:
+    def guide(self) -> Guide | None:
         return self.meeting.guide
+
+    @property
+    def title(self) -> str:
+        return self.meeting.title
 
     @property
     def date_display(self) -> str:
@@ -104,7 +109,8 @@ class Recap:
         return self.held_at.date()
 
     def filename(self, extension: str) -> str:
-        return f"{self.guide.slug}-{self.held_on.isoformat()}-recap.{extension}"
+        name = self.guide.slug if self.guide else (slugify(self.title) or "meeting")
+        return f"{name}-{self.held_on.isoformat()}-recap.{extension}"
 
 
 def build_recap(meeting: Meeting, *, viewer_is_host: bool) -> Recap:
@@ -326,11 +332,10 @@ def _markdown_question(question: RecapQuestion) -> list[str]:
 
 def render_markdown(data: Recap) -> str:
     guide = data.guide
-    lines = [
-        f"# Recap: {_markdown_one_line(guide.title)}",
-        "",
-        f"by {_markdown_one_line(guide.author)}",
-        "",
+    lines = [f"# Recap: {_markdown_one_line(data.title)}", ""]
+    if guide is not None:
+        lines += [f"by {_markdown_one_line(guide.author)}", ""]
+    lines += [
         f"- Club: {_markdown_one_line(data.club.name)}",
         f"- Date: {markdown_escape(data.date_display)}",
         "",
