@@ -201,8 +201,10 @@ STORAGES = {
         )
     },
 }
-# Guide illustrations: anything larger is refused on upload with a form error.
+# Uploaded images (guides/images.py): anything larger, in bytes or in pixels, is refused with a form
+# error before it is decoded. 30 megapixels holds any phone photo; a decoded one takes ~120 MB of memory.
 MAX_ILLUSTRATION_BYTES = envint("MAX_ILLUSTRATION_BYTES", 5 * 1024 * 1024)
+MAX_IMAGE_PIXELS = envint("MAX_IMAGE_PIXELS", 30_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # django-axes' backend only refuses locked-out logins; ModelBackend then checks the password.

@@ -437,13 +437,6 @@ def test_json_strings_that_no_text_column_can_hold_are_refused(escape, message):
         assert _refusal(data) == message
 
 
-@pytest.mark.parametrize("filename", ["\x1b", "?", ".."])
-def test_an_illustration_file_name_with_nothing_usable_in_it_is_refused(filename):
-    with each_example():
-        data = _export_with(illustration={"filename": filename, "data": _png()})
-        assert _refusal(data) == f"JSON key 'illustration': {json.dumps(filename)} is not a usable file name"
-
-
 def test_long_runs_of_spaces_take_the_parser_linear_time():
     """A quote, another book and a list of themes, each with 200,000 spaces inside. The patterns that
     read them took quadratic time (over ten minutes for this page); now it is milliseconds, and the
