@@ -28,8 +28,8 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py setup_demo
-	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
-	$(BIN)/uvicorn bookclub.asgi:application --host $(HOST) --port $(PORT)
+	@# bookclub/serve.py: uvicorn with --no-proxy-headers unless BEHIND_PROXY is on; LAN=1 serves phones.
+	$(BIN)/python -m bookclub.serve --host $(HOST) --port $(PORT) $(if $(filter 1 true yes on,$(LAN)),--lan)
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

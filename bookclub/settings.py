@@ -78,6 +78,12 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "insecure-development-key-only-for-debug-mode"
 
+# The site's address as people reach it, e.g. https://club.example.org: links that leave the page (the
+# join link and its QR code) are built on it. Unset, they use the address of the request.
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
+if SITE_URL and not re.fullmatch(r"https?://[^/\s]+", SITE_URL):
+    raise ImproperlyConfigured(f"SITE_URL must look like https://club.example.org; got {SITE_URL!r}.")
+
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 
@@ -290,7 +296,13 @@ AXES_CLIENT_IP_CALLABLE = "bookclub.ratelimit.client_ip"
 RATE_LIMITS_ENABLED = envbool("RATE_LIMITS_ENABLED", True)
 RATE_LIMITS = {
     "answer": "30/minute",  # answers posted, per participant
+    "edit": "30/minute",  # answers edited or deleted, per participant
+    "like": "30/minute",  # likes given or taken back, per participant
     "join": "20/minute",  # join codes tried and guests joining, per client address
+    # Wrong join codes from every address together: the brake on guessing from many addresses. Over it,
+    # every code is refused for the rest of the minute (else the refusal itself would tell codes apart).
+    "join_global": "600/minute",
+    "guest": "5/hour",  # guests joining one meeting, per client address
     "signup": "5/hour",  # sign-up forms sent, per client address
     "password_reset": "5/hour",  # password-reset emails asked for, per client address
 }

@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 
 # Join codes avoid letters and digits that are easy to confuse when read off a shared screen.
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-JOIN_CODE_LENGTH = 6
+# 32 ** 10 ≈ 1.1e15 codes: at the join limits, guessing a live one stays impractical (README, "Join codes").
+JOIN_CODE_LENGTH = 10
 MAX_ANSWER_LENGTH = 2000
 MAX_DISPLAY_NAME_LENGTH = 40
 

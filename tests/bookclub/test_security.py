@@ -331,7 +331,11 @@ def test_the_default_limits_are_the_documented_ones():
     assert production.RATE_LIMITS_ENABLED is True
     assert production.RATE_LIMITS == {
         "answer": "30/minute",
+        "edit": "30/minute",
+        "like": "30/minute",
         "join": "20/minute",
+        "join_global": "600/minute",
+        "guest": "5/hour",
         "signup": "5/hour",
         "password_reset": "5/hour",
     }

@@ -20,6 +20,7 @@ from tests.guides.test_admin import change_form, form_errors, post_change, set_f
 
 pytestmark = pytest.mark.django_db
 
+
 def gif_polyglot() -> bytes:
     """A real one-pixel GIF with HTML and script after its trailer (browsers and Pillow ignore it)."""
     buffer = io.BytesIO()
