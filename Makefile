@@ -31,8 +31,10 @@ run: install
 	@# bookclub/serve.py: uvicorn with --no-proxy-headers unless BEHIND_PROXY is on; LAN=1 serves phones.
 	$(BIN)/python -m bookclub.serve --host $(HOST) --port $(PORT) $(if $(filter 1 true yes on,$(LAN)),--lan)
 
+# In parallel, one worker per core (pytest-xdist); TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= auto
 test: install-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Benchmarks (see README.md): figures go to the terminal and to bench/results/.
 bench: bench-pages bench-live

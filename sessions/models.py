@@ -651,6 +651,9 @@ class Participant(models.Model):
             return existing
         text = clean_answer_text(text)
         self._check_can_answer(question)
+        if question.skipped:
+            # Edits and deletes of answers already given stay allowed; only new ones are refused.
+            raise AnswerRefused("The host skipped this question, so it takes no more answers.")
         try:
             with transaction.atomic():
                 answer = Answer.objects.create(
@@ -683,6 +686,9 @@ class Participant(models.Model):
         """Like an answer, or take the like back; returns whether it is now liked."""
         if self.removed or answer.question.meeting_id != self.meeting_id:
             raise AnswerRefused("You cannot like that answer.")
+        if self.meeting.is_ended:
+            # The recap is the record of the meeting; it must not change afterwards.
+            raise AnswerRefused("This meeting has ended.")
         deleted, _ = Like.objects.filter(answer=answer, participant=self).delete()
         liked = False
         if not deleted:

@@ -42,8 +42,11 @@ SEED_TITLES = [parse_guide(text).title for text in SEED_TEXTS]
 
 
 def fuzz(examples: int) -> settings:
-    # No example database: runs stay independent of each other and leave nothing in the work tree.
-    return settings(max_examples=examples, deadline=None, database=None)
+    """`examples` per 100 of the profile's (tests/conftest.py): 25% of them in the fast default
+    profile, double in CI's deep one. No example database: runs stay independent of each other and
+    leave nothing in the work tree."""
+    scaled = max(10, examples * settings.default.max_examples // 100)
+    return settings(max_examples=scaled, deadline=None, database=None)
 
 
 pytestmark = pytest.mark.django_db
