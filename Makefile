@@ -39,6 +39,8 @@ test: install-dev
 # Benchmarks (see README.md): figures go to the terminal and to bench/results/.
 bench: bench-pages bench-live
 
+# The benchmarks run servers with DEBUG off, which needs an email backend chosen on purpose.
+bench-pages bench-live: export EMAIL_BACKEND ?= django.core.mail.backends.console.EmailBackend
 bench-pages: install-dev
 	$(BIN)/python -m bench.pages $(BENCH_PAGES_ARGS)
 

@@ -57,8 +57,9 @@ class GuideQuerySet(models.QuerySet):
         return self.filter(status=Guide.Status.PUBLISHED)
 
     def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> GuideQuerySet:
-        """Staff preview drafts; everyone else sees published guides only."""
-        if user.is_active and user.is_staff:
+        """Editors (staff who may view guides in the admin) preview drafts; everyone else, staff
+        without that permission included, sees published guides only."""
+        if user.is_active and user.is_staff and user.has_perm("guides.view_guide"):
             return self.all()
         return self.published()
 

@@ -1,5 +1,6 @@
 from django.urls import path
 
+import bookclub.converters  # noqa: F401 -- registers <id:...>
 from sessions.views import clubs, join, live, meetings, recap, stream
 
 app_name = "sessions"
@@ -8,41 +9,41 @@ urlpatterns = [
     path("clubs/new/", clubs.club_create, name="club_create"),
     path("clubs/<slug:slug>/", clubs.club_detail, name="club"),
     path("clubs/<slug:slug>/invite/reset/", clubs.invite_reset, name="invite_reset"),
-    path("clubs/<slug:slug>/members/<int:membership_id>/role/", clubs.member_role, name="member_role"),
-    path("clubs/<slug:slug>/members/<int:membership_id>/remove/", clubs.member_remove, name="member_remove"),
+    path("clubs/<slug:slug>/members/<id:membership_id>/role/", clubs.member_role, name="member_role"),
+    path("clubs/<slug:slug>/members/<id:membership_id>/remove/", clubs.member_remove, name="member_remove"),
     path("clubs/<slug:slug>/leave/", clubs.club_leave, name="club_leave"),
     path("invite/<str:token>/", clubs.invite_accept, name="invite"),
     # Scheduling and preparing meetings
     path("clubs/<slug:slug>/meetings/new/", meetings.meeting_create, name="meeting_create"),
-    path("meetings/<int:pk>/", meetings.meeting_detail, name="meeting"),
-    path("meetings/<int:pk>/edit/", meetings.meeting_edit, name="meeting_edit"),
-    path("meetings/<int:pk>/rsvp/", meetings.rsvp, name="rsvp"),
-    path("meetings/<int:pk>/calendar.ics", meetings.meeting_ics, name="meeting_ics"),
-    path("meetings/<int:pk>/questions/add/", meetings.question_add, name="question_add"),
-    path("meetings/<int:pk>/questions/<int:question_id>/edit/", meetings.question_edit, name="question_edit"),
-    path("meetings/<int:pk>/questions/<int:question_id>/move/", meetings.question_move, name="question_move"),
-    path("meetings/<int:pk>/questions/<int:question_id>/skip/", meetings.question_skip, name="question_skip"),
+    path("meetings/<id:pk>/", meetings.meeting_detail, name="meeting"),
+    path("meetings/<id:pk>/edit/", meetings.meeting_edit, name="meeting_edit"),
+    path("meetings/<id:pk>/rsvp/", meetings.rsvp, name="rsvp"),
+    path("meetings/<id:pk>/calendar.ics", meetings.meeting_ics, name="meeting_ics"),
+    path("meetings/<id:pk>/questions/add/", meetings.question_add, name="question_add"),
+    path("meetings/<id:pk>/questions/<id:question_id>/edit/", meetings.question_edit, name="question_edit"),
+    path("meetings/<id:pk>/questions/<id:question_id>/move/", meetings.question_move, name="question_move"),
+    path("meetings/<id:pk>/questions/<id:question_id>/skip/", meetings.question_skip, name="question_skip"),
     # Hosting
-    path("meetings/<int:pk>/start/", live.meeting_start, name="start"),
-    path("meetings/<int:pk>/present/", live.present, name="present"),
-    path("meetings/<int:pk>/control/", live.control, name="control"),
-    path("meetings/<int:pk>/answers/<int:answer_id>/hide/", live.answer_hide, name="answer_hide"),
+    path("meetings/<id:pk>/start/", live.meeting_start, name="start"),
+    path("meetings/<id:pk>/present/", live.present, name="present"),
+    path("meetings/<id:pk>/control/", live.control, name="control"),
+    path("meetings/<id:pk>/answers/<id:answer_id>/hide/", live.answer_hide, name="answer_hide"),
     path(
-        "meetings/<int:pk>/participants/<int:participant_id>/remove/",
+        "meetings/<id:pk>/participants/<id:participant_id>/remove/",
         live.participant_remove,
         name="participant_remove",
     ),
     # Joining and answering
     path("join/", join.join, name="join"),
     path("join/<str:code>", join.join_code, name="join_code"),
-    path("meetings/<int:pk>/live/", live.member_view, name="live"),
-    path("meetings/<int:pk>/events/", stream.meeting_events, name="events"),
-    path("meetings/<int:pk>/answers/", live.answer_post, name="answer_post"),
-    path("meetings/<int:pk>/answers/<int:answer_id>/edit/", live.answer_edit, name="answer_edit"),
-    path("meetings/<int:pk>/answers/<int:answer_id>/delete/", live.answer_delete, name="answer_delete"),
-    path("meetings/<int:pk>/answers/<int:answer_id>/like/", live.answer_like, name="answer_like"),
+    path("meetings/<id:pk>/live/", live.member_view, name="live"),
+    path("meetings/<id:pk>/events/", stream.meeting_events, name="events"),
+    path("meetings/<id:pk>/answers/", live.answer_post, name="answer_post"),
+    path("meetings/<id:pk>/answers/<id:answer_id>/edit/", live.answer_edit, name="answer_edit"),
+    path("meetings/<id:pk>/answers/<id:answer_id>/delete/", live.answer_delete, name="answer_delete"),
+    path("meetings/<id:pk>/answers/<id:answer_id>/like/", live.answer_like, name="answer_like"),
     # Afterwards
-    path("meetings/<int:pk>/recap/", recap.recap, name="recap"),
-    path("meetings/<int:pk>/recap.md", recap.recap_markdown, name="recap_markdown"),
-    path("meetings/<int:pk>/recap.csv", recap.recap_csv, name="recap_csv"),
+    path("meetings/<id:pk>/recap/", recap.recap, name="recap"),
+    path("meetings/<id:pk>/recap.md", recap.recap_markdown, name="recap_markdown"),
+    path("meetings/<id:pk>/recap.csv", recap.recap_csv, name="recap_csv"),
 ]
