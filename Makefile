@@ -28,15 +28,19 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py setup_demo
-	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
-	$(BIN)/uvicorn bookclub.asgi:application --host $(HOST) --port $(PORT)
+	@# bookclub/serve.py: uvicorn with --no-proxy-headers unless BEHIND_PROXY is on; LAN=1 serves phones.
+	$(BIN)/python -m bookclub.serve --host $(HOST) --port $(PORT) $(if $(filter 1 true yes on,$(LAN)),--lan)
 
+# In parallel, one worker per core (pytest-xdist); TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= auto
 test: install-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Benchmarks (see README.md): figures go to the terminal and to bench/results/.
 bench: bench-pages bench-live
 
+# The benchmarks run servers with DEBUG off, which needs an email backend chosen on purpose.
+bench-pages bench-live: export EMAIL_BACKEND ?= django.core.mail.backends.console.EmailBackend
 bench-pages: install-dev
 	$(BIN)/python -m bench.pages $(BENCH_PAGES_ARGS)
 

@@ -22,11 +22,12 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (these need the set
 from channels.routing import URLRouter  # noqa: E402
 from django.urls import path, re_path  # noqa: E402
 
+import bookclub.converters  # noqa: E402, F401  (registers <id:...>)
 from sessions import consumers, live_state  # noqa: E402
 
 http_application = URLRouter(
     [
-        path("meetings/<int:pk>/events/", AuthMiddlewareStack(consumers.MeetingStream.as_asgi())),
+        path("meetings/<id:pk>/events/", AuthMiddlewareStack(consumers.MeetingStream.as_asgi())),
         re_path(r"", django_application),
     ]
 )

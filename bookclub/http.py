@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -31,3 +32,11 @@ def redirect_to(request: HtmxHttpRequest, url: str) -> HttpResponse:
     if request.htmx:
         return HttpResponseClientRedirect(url)
     return redirect(url)
+
+
+def absolute_url(request: HttpRequest, path: str) -> str:
+    """`path` as a full URL for another device (a phone reading the QR code): on SITE_URL when it is
+    set (LAN=1 sets it to the LAN address), else on the address this request came to."""
+    if settings.SITE_URL:
+        return settings.SITE_URL + path
+    return request.build_absolute_uri(path)

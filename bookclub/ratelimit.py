@@ -102,13 +102,21 @@ def hit(request: HttpRequest, scope: str, who: str | None = None) -> int | None:
     return wait if count > rate.count else None
 
 
-def exceeded(request: HttpRequest, scope: str, who: str | None = None) -> int | None:
-    """Like `hit`, without counting: the seconds to wait if this client is already over the limit."""
+def exceeded(
+    request: HttpRequest, scope: str, who: str | None = None, *, used_up: bool = False
+) -> int | None:
+    """Like `hit`, without counting: the seconds to wait if this client is already over the limit, or
+    with `used_up`, if it has made as many requests as the limit allows (the next one counted would be
+    refused)."""
     if not settings.RATE_LIMITS_ENABLED:
         return None
     key, rate, wait = _counter(scope, who or client_identity(request))
-    count = cache.get(key, 0)  # 0 when Redis cannot be reached: the request goes through
-    return wait if count > rate.count else None
+    try:
+        count = cache.get(key, 0)
+    except Exception:
+        logger.warning("Rate limit %s not checked: the cache is unavailable.", scope, exc_info=True)
+        return None
+    return wait if count > rate.count or (used_up and count >= rate.count) else None
 
 
 def message(wait: int) -> str:

@@ -80,6 +80,12 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "insecure-development-key-only-for-debug-mode"
 
+# The site's address as people reach it, e.g. https://club.example.org: links that leave the page (the
+# join link and its QR code) are built on it. Unset, they use the address of the request.
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
+if SITE_URL and not re.fullmatch(r"https?://[^/\s]+", SITE_URL):
+    raise ImproperlyConfigured(f"SITE_URL must look like https://club.example.org; got {SITE_URL!r}.")
+
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 
@@ -102,9 +108,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "bookclub.middleware.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "bookclub.middleware.NulBytesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -250,9 +258,13 @@ STORAGES = {
         )
     },
 }
-# Guide illustrations: anything larger is refused on upload with a form error.
+# Uploaded images (guides/images.py): anything larger, in bytes or in pixels, is refused with a form
+# error before it is decoded. 30 megapixels holds any phone photo; a decoded one takes ~120 MB of memory.
 MAX_ILLUSTRATION_BYTES = envint("MAX_ILLUSTRATION_BYTES", 5 * 1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+MAX_IMAGE_PIXELS = envint("MAX_IMAGE_PIXELS", 30_000_000)
+# Form posts (file uploads not included): a guide's admin form is tens of kilobytes, an answer at most
+# 2,000 characters. Anything larger is refused with a 400 before it is parsed or echoed back.
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
 
 # django-axes' backend only refuses locked-out logins; ModelBackend then checks the password.
 AUTHENTICATION_BACKENDS = [
@@ -266,8 +278,19 @@ LOGOUT_REDIRECT_URL = "home"
 # Guests keep their seat in a meeting through the session cookie, across refreshes and closed tabs.
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 60 * 60 * 24 * 30)
 
-# Email (password reset). The console backend prints messages to the server's log until SMTP is set up.
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Email (password reset). The console backend prints messages to the server's log until SMTP is set up:
+# fine on a laptop, but in production it writes live password-reset links to the log, so with DEBUG
+# off it must be chosen on purpose (EMAIL_BACKEND set in the environment).
+_CONSOLE_EMAIL = "django.core.mail.backends.console.EmailBackend"
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "")
+if not EMAIL_BACKEND:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "EMAIL_BACKEND is not set. Set it to django.core.mail.backends.smtp.EmailBackend (with "
+            "EMAIL_HOST and friends) so password resets reach people, or to "
+            f"{_CONSOLE_EMAIL} on purpose to have messages, reset links included, written to the log."
+        )
+    EMAIL_BACKEND = _CONSOLE_EMAIL
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = envint("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
@@ -287,12 +310,19 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 60 * 60 * 24 * 365)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-# "preload" only consents to the browsers' preload list; nothing is listed until someone submits the domain.
-SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", not DEBUG)
+# Both reach beyond this app (every subdomain; the browsers' built-in list, which is slow to leave), so
+# they are for the owner of the whole domain to opt in to.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+# `check --deploy` warns while either is off; off is the considered default here, not an oversight.
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), hid=(), "
+    "midi=(), display-capture=(), publickey-credentials-get=(), interest-cohort=(), browsing-topics=()"
+)
 
 # Content-Security-Policy (django-csp): scripts and styles from our own files only, so injected markup
 # cannot run. Templates carry no inline <script>, style="" or on*= handlers; htmx is told not to eval
@@ -337,7 +367,13 @@ AXES_CLIENT_IP_CALLABLE = "bookclub.ratelimit.client_ip"
 RATE_LIMITS_ENABLED = envbool("RATE_LIMITS_ENABLED", True)
 RATE_LIMITS = {
     "answer": "30/minute",  # answers posted, per participant
+    "edit": "30/minute",  # answers edited or deleted, per participant
+    "like": "30/minute",  # likes given or taken back, per participant
     "join": "20/minute",  # join codes tried and guests joining, per client address
+    # Wrong join codes from every address together: the brake on guessing from many addresses. Over it,
+    # every code is refused for the rest of the minute (else the refusal itself would tell codes apart).
+    "join_global": "600/minute",
+    "guest": "5/hour",  # guests joining one meeting, per client address
     "signup": "5/hour",  # sign-up forms sent, per client address
     "password_reset": "5/hour",  # password-reset emails asked for, per client address
 }

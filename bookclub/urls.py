@@ -1,8 +1,6 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
-from django.views.static import serve
 
 from bookclub import accounts, views
 from bookclub.ratelimit import rate_limit
@@ -23,5 +21,5 @@ urlpatterns = [
     path("", include("sessions.urls")),
     path("admin/", admin.site.urls),
     # Uploaded illustrations. A proxy in front may serve MEDIA_ROOT itself; without one the app does.
-    re_path(r"^media/(?P<path>.+)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    re_path(r"^media/(?P<path>.+)$", views.media, name="media"),
 ]

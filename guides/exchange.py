@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import io
 import json
 import posixpath
 from collections import defaultdict
@@ -20,12 +18,12 @@ from typing import Any
 
 import reversion
 from django.conf import settings
-from django.core.exceptions import SuspiciousFileOperation, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, models, transaction
-from django.utils.text import get_valid_filename, slugify
-from PIL import Image
+from django.utils.text import slugify
 
+from guides.images import CheckedImage, ImageRefused, check_image
 from guides.models import SECTION_MODELS, Guide, GuideItem, Theme
 from guides.parsing import SECTION_LABELS, GuideFormatError, ParsedGuide, decode_text, parse_guide
 
@@ -33,8 +31,6 @@ FORMAT = "bookclub-guide"
 VERSION = 1
 REVISION_COMMENT = "Imported from file"
 ILLUSTRATION_DIRECTORY = "illustrations"
-# ImageField's default max_length is 100: "illustrations/" + a 12-digit hash directory + "/" leave 73.
-_MAX_ILLUSTRATION_FILENAME = 70
 
 GUIDE_FIELDS = (
     "title",
@@ -150,15 +146,17 @@ class _Unchanged:
 
 @dataclass
 class _Illustration:
-    filename: str
-    raw: bytes
+    image: CheckedImage
 
     @property
     def storage_name(self) -> str:
-        # Content-addressed, so importing the same image twice reuses one file, and the name (not a
-        # storage-chosen "_a1b2c3" variant) survives export -> import -> export unchanged.
-        digest = hashlib.sha256(self.raw).hexdigest()[:12]
-        return f"{ILLUSTRATION_DIRECTORY}/{digest}/{self.filename}"
+        # Our name, never the file's own (guides/images.py): content-addressed, so importing the same
+        # image twice reuses one file and export -> import -> export keeps the name.
+        return f"{ILLUSTRATION_DIRECTORY}/{self.image.file_name}"
+
+    @property
+    def raw(self) -> bytes:
+        return self.image.raw
 
 
 @dataclass
@@ -341,31 +339,23 @@ def _json_illustration(value: Any) -> _Illustration | None:
     _check_keys(value, ("filename", "data"), where)
     filename = _string(value["filename"], f"{where}, key 'filename'")
     encoded = _string(value["data"], f"{where}, key 'data'")
-    try:
-        safe = get_valid_filename(posixpath.basename(filename.replace("\\", "/")))
-    except SuspiciousFileOperation:  # nothing usable left of the name, e.g. only control characters
-        safe = ""
-    if not safe or safe.startswith("."):
-        raise GuideImportError(f"{where}: {json.dumps(filename)} is not a usable file name")
-    if len(safe) > _MAX_ILLUSTRATION_FILENAME:
+    # The file name is kept in the format for people reading an export; it never names a stored file.
+    shown = repr(posixpath.basename(filename.replace("\\", "/"))[:80])
+    if len(encoded) > settings.MAX_ILLUSTRATION_BYTES * 4 // 3 + 4:
         raise GuideImportError(
-            f"{where}: the file name is longer than {_MAX_ILLUSTRATION_FILENAME} characters"
+            f"{where}: the image is larger than {settings.MAX_ILLUSTRATION_BYTES} bytes, the limit"
         )
     try:
         raw = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
         raise GuideImportError(f"{where}: 'data' is not valid base64") from None
-    if len(raw) > settings.MAX_ILLUSTRATION_BYTES:
-        raise GuideImportError(
-            f"{where}: the image is {len(raw)} bytes; the limit is {settings.MAX_ILLUSTRATION_BYTES}"
-        )
     try:
-        with Image.open(io.BytesIO(raw)) as image:
-            image.verify()
-    except Exception:
-        # Pillow raises a zoo of exception types for bad files; whichever it is, the file is unusable.
-        raise GuideImportError(f"{where}: {safe!r} is not an image file this app can read") from None
-    return _Illustration(safe, raw)
+        checked = check_image(raw)
+    except ImageRefused as refusal:
+        if refusal.code == "invalid_image":
+            raise GuideImportError(f"{where}: {shown} is not an image file this app can read") from None
+        raise GuideImportError(f"{where}: {shown}: {refusal}") from None
+    return _Illustration(checked)
 
 
 def _validate(plan: _Plan) -> None:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import slugify
 
+from guides import images
 from guides.models import Guide
 
-# The formats every browser shows; Pillow opens many more (BMP, TIFF, PSD...) that a page cannot.
-# MPO is how Pillow names the JPEGs that phone cameras write with a depth map attached.
-ILLUSTRATION_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP", "GIF": "GIF"}
 ALT_TEXT_REQUIRED = "Describe the illustration for people who cannot see it."
 
 # Guide files are a few kilobytes of text; anything this large is not one, and reading it would only
@@ -25,37 +22,25 @@ END_OF_LIST = 2**31 - 1
 
 
 class IllustrationField(forms.ImageField):
-    """An image upload that is small enough and in a format browsers can show."""
+    """An image upload checked by guides/images.py (format, bytes, pixels), stored under a name we make."""
+
+    default_validators: list = []  # Django's extension check accepts .pdf and .eps; check_upload_name doesn't
 
     def to_python(self, data):
-        # Check the size before Pillow reads the file, so an oversized upload is never decoded.
-        if data is not None and getattr(data, "size", 0) > settings.MAX_ILLUSTRATION_BYTES:
-            raise ValidationError(
-                "The illustration is %(size)s; it can be at most %(limit)s. Save it smaller and try again.",
-                code="file_too_large",
-                params={
-                    "size": filesizeformat(data.size),
-                    "limit": filesizeformat(settings.MAX_ILLUSTRATION_BYTES),
-                },
-            )
+        # FileField's checks only (empty, name length): forms.ImageField would let Pillow open the file
+        # before the size and pixel caps are applied.
+        upload = forms.FileField.to_python(self, data)
+        if upload is None:
+            return None
         try:
-            image_file = super().to_python(data)
-        except ValidationError as error:
-            if error.code != "invalid_image":
-                raise
-            raise ValidationError(
-                "This file is not an image we can read. Upload a JPEG, PNG, WebP or GIF image.",
-                code="invalid_image",
-            ) from None
-        image = getattr(image_file, "image", None)
-        if image is not None and image.format not in ILLUSTRATION_FORMATS:
-            raise ValidationError(
-                "%(format)s images cannot be shown on every device. "
-                "Upload a JPEG, PNG, WebP or GIF image instead.",
-                code="unsupported_format",
-                params={"format": image.format or "This kind of"},
-            )
-        return image_file
+            checked = images.check_image(upload)
+            images.check_upload_name(upload.name)
+        except images.ImageRefused as refusal:
+            raise ValidationError(str(refusal), code=refusal.code) from None
+        stored = checked.as_file()
+        stored.content_type = checked.content_type
+        stored.image = checked  # what forms.ImageField leaves here, for code that asks
+        return stored
 
 
 class GuideAdminForm(forms.ModelForm):

@@ -63,9 +63,10 @@ class GuideQuerySet(models.QuerySet):
         return self.library().filter(status=Guide.Status.PUBLISHED)
 
     def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> GuideQuerySet:
-        """Staff preview the library's drafts; everyone else sees published guides only. A club's own
-        guides are never part of the library, whoever asks."""
-        if user.is_active and user.is_staff:
+        """Editors (staff who may view guides in the admin) preview the library's drafts; everyone else,
+        staff without that permission included, sees published guides only. A club's own guides are never
+        part of the library, whoever asks."""
+        if user.is_active and user.is_staff and user.has_perm("guides.view_guide"):
             return self.library()
         return self.published()
 

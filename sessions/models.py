@@ -16,6 +16,7 @@ Two counters on a meeting keep concurrent screens honest:
 from __future__ import annotations
 
 import secrets
+import unicodedata
 import uuid
 import zoneinfo
 from datetime import timedelta
@@ -32,13 +33,15 @@ from django.utils.text import slugify
 
 from guides.models import Guide
 from guides.models import Question as GuideQuestion
+from sessions import names
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 # Join codes avoid letters and digits that are easy to confuse when read off a shared screen.
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-JOIN_CODE_LENGTH = 6
+# 32 ** 10 ≈ 1.1e15 codes: at the join limits, guessing a live one stays impractical (README, "Join codes").
+JOIN_CODE_LENGTH = 10
 MAX_ANSWER_LENGTH = 2000
 MAX_DISPLAY_NAME_LENGTH = 40
 
@@ -429,47 +432,72 @@ class Meeting(models.Model):
         self._control(seen_version, state=self.State.ENDED, ended_at=timezone.now(), timer_ends_at=None)
 
     def participant_for_user(self, user: AbstractBaseUser, role: str) -> Participant:
-        """The account's participant in this meeting, created on first entry under a free display name."""
+        """The account's participant in this meeting, created on first entry under a free display name
+        (one nobody in the meeting could be taken for: see sessions/names.py)."""
         participant = self.participants.filter(user=user).first()
         if participant is not None:
             return participant
-        base = (user.get_full_name() or user.get_username())[: MAX_DISPLAY_NAME_LENGTH - 4]
-        for attempt in range(1, 50):
-            name = base if attempt == 1 else f"{base} ({attempt})"
-            try:
-                with transaction.atomic():
-                    participant = Participant.objects.create(
-                        meeting=self, user=user, display_name=name, role=role
-                    )
-                break
-            except IntegrityError:
-                existing = self.participants.filter(user=user).first()
-                if existing is not None:  # a second tab of the same person got there first
-                    return existing
-        else:  # pragma: no cover
-            raise JoinRefused("Could not find a free display name.")
+        own = (user.get_full_name() or user.get_username())[: MAX_DISPLAY_NAME_LENGTH - 4]
+        base = " ".join(unicodedata.normalize("NFKC", own).split()) or user.get_username()
+        with transaction.atomic():
+            self._lock_names()
+            others = list(self.participants.values_list("display_name", flat=True))
+            for attempt in range(1, 50):
+                name = base if attempt == 1 else f"{base} ({attempt})"
+                if names.taken(name, others):
+                    continue
+                try:
+                    with transaction.atomic():
+                        participant = Participant.objects.create(
+                            meeting=self, user=user, display_name=name, role=role
+                        )
+                    break
+                except IntegrityError:
+                    existing = self.participants.filter(user=user).first()
+                    if existing is not None:  # a second tab of the same person got there first
+                        return existing
+            else:  # pragma: no cover
+                raise JoinRefused("Could not find a free display name.")
         self.touch()
         return participant
+
+    def _lock_names(self) -> None:
+        """Hold this meeting's row until the transaction ends, so two people taking look-alike names
+        at once are checked one after the other (a unique constraint cannot compare skeletons)."""
+        Meeting.objects.select_for_update().filter(pk=self.pk).values_list("pk").first()
+
+    def _member_names(self) -> list[str]:
+        """The names the club's members go by, reserved against guests even before they join."""
+        users = self.club.memberships.values_list("user__username", "user__first_name", "user__last_name")
+        reserved = []
+        for username, first, last in users:
+            reserved.append(username)
+            if full := f"{first} {last}".strip():
+                reserved.append(full)
+        return reserved
 
     def add_guest(self, display_name: str) -> Participant:
         if not self.allow_guests:
             raise JoinRefused("This meeting is for club members only. Log in to join.")
         if self.is_ended:
             raise JoinRefused("This meeting has ended.")
-        name = " ".join((display_name or "").split())
-        if not name:
-            raise JoinRefused("Enter a display name.")
-        if len(name) > MAX_DISPLAY_NAME_LENGTH:
-            raise JoinRefused(f"Display names can be at most {MAX_DISPLAY_NAME_LENGTH} characters.")
+        try:
+            name = names.clean_display_name(display_name, MAX_DISPLAY_NAME_LENGTH)
+        except names.NameRefused as refusal:
+            raise JoinRefused(str(refusal)) from None
+        taken_message = f"Someone in this meeting is already called “{name}”. Pick another name."
         try:
             with transaction.atomic():
+                self._lock_names()
+                if names.taken(name, list(self.participants.values_list("display_name", flat=True))):
+                    raise JoinRefused(taken_message)
+                if names.taken(name, self._member_names()):
+                    raise JoinRefused(f"“{name}” is the name of a member of this club. Pick another name.")
                 participant = Participant.objects.create(
                     meeting=self, display_name=name, role=Participant.Role.GUEST
                 )
         except IntegrityError:
-            raise JoinRefused(
-                f"Someone in this meeting is already called “{name}”. Pick another name."
-            ) from None
+            raise JoinRefused(taken_message) from None
         self.touch()
         return participant
 
@@ -701,6 +729,9 @@ class Participant(models.Model):
             return existing
         text = clean_answer_text(text)
         self._check_can_answer(question)
+        if question.skipped:
+            # Edits and deletes of answers already given stay allowed; only new ones are refused.
+            raise AnswerRefused("The host skipped this question, so it takes no more answers.")
         try:
             with transaction.atomic():
                 answer = Answer.objects.create(
@@ -733,6 +764,9 @@ class Participant(models.Model):
         """Like an answer, or take the like back; returns whether it is now liked."""
         if self.removed or answer.question.meeting_id != self.meeting_id:
             raise AnswerRefused("You cannot like that answer.")
+        if self.meeting.is_ended:
+            # The recap is the record of the meeting; it must not change afterwards.
+            raise AnswerRefused("This meeting has ended.")
         deleted, _ = Like.objects.filter(answer=answer, participant=self).delete()
         liked = False
         if not deleted:

@@ -8,6 +8,13 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from hypothesis import settings as hypothesis_settings
+
+# Property tests: "fast" by default (make test), "deep" in CI (HYPOTHESIS_PROFILE=deep, see .ci/run).
+# Each test asks for a number of examples relative to the profile (tests/guides/test_import_fuzzing.py).
+hypothesis_settings.register_profile("fast", max_examples=25, deadline=None, database=None)
+hypothesis_settings.register_profile("deep", max_examples=200, deadline=None, database=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 
 DEMO_GUIDE = Path(__file__).resolve().parent.parent / "demo" / "never-let-me-go.txt"
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"

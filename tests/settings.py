@@ -5,6 +5,9 @@ import tempfile
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+# Production refuses to start without one chosen on purpose; pytest-django swaps in locmem anyway, and the
+# servers the live tests start inherit this.
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
 from bookclub.settings import *  # noqa: F403
 

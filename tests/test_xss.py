@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from guides.models import Adaptation, Guide, OtherBook, Question, Quote, TalkingPoint, Theme, Trivia
-from sessions.models import MAX_DISPLAY_NAME_LENGTH, Club, Meeting, Participant
+from sessions.models import MAX_DISPLAY_NAME_LENGTH, Club, JoinRefused, Meeting, Participant
 
 pytestmark = pytest.mark.usefixtures("empty_cache")
 
@@ -118,7 +118,15 @@ def build_scene(payload: str, guest_names: list[str] | None = None) -> Scene:
     ended.start()
     for meeting in (live, ended):
         for name in guest_names or [payload]:
-            answer_as(meeting.add_guest(name[:MAX_DISPLAY_NAME_LENGTH]), meeting, payload)
+            try:
+                guest = meeting.add_guest(name[:MAX_DISPLAY_NAME_LENGTH])
+            except JoinRefused:
+                # Refused now (e.g. a bidi override, sessions/names.py), but meetings held before the
+                # rule keep such names, and those must render as text too.
+                guest = Participant.objects.create(
+                    meeting=meeting, display_name=name[:MAX_DISPLAY_NAME_LENGTH], role=Participant.Role.GUEST
+                )
+            answer_as(guest, meeting, payload)
         answer_as(meeting.participant_for_user(host, Participant.Role.HOST), meeting, payload)
     ended.end()
 

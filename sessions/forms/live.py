@@ -12,12 +12,13 @@ from sessions.models import JOIN_CODE_LENGTH, MAX_ANSWER_LENGTH, MAX_DISPLAY_NAM
 
 
 def normalize_join_code(raw: str) -> str:
-    """The code as stored: people read it off a screen, so case and spaces do not matter; a pasted
+    """The code as stored: people read it off a screen, so case, spaces and hyphens do not matter; a pasted
     join link works too."""
     text = (raw or "").strip().rstrip("/")
     if "/" in text:
         text = text.rsplit("/", 1)[-1]
-    return "".join(text.split()).upper()
+    # Hyphens too: a long code may be read out or typed in groups ("ABCDE-FGHJK").
+    return "".join(text.replace("-", " ").split()).upper()
 
 
 class JoinCodeForm(forms.Form):
@@ -39,7 +40,8 @@ class JoinCodeForm(forms.Form):
         meeting = Meeting.objects.filter(join_code=code).first() if len(code) == JOIN_CODE_LENGTH else None
         if meeting is None:
             raise forms.ValidationError(
-                f"No meeting has the code “{typed}”. Check the code on the host's screen and try again."
+                f"No meeting has the code “{typed}”. Check the code on the host's screen and try again.",
+                code="unknown",
             )
         self.meeting = meeting
         return code

@@ -25,7 +25,7 @@ from bookclub import ratelimit
 from bookclub.http import HtmxHttpRequest, redirect_to, safe_next
 from sessions import access, live_state
 from sessions.forms.live import AnswerEditForm, AnswerForm
-from sessions.models import Answer, AnswerRefused, Like
+from sessions.models import MAX_ANSWER_LENGTH, Answer, AnswerRefused, Like
 
 MEMBER_TEMPLATE = live_state.MEMBER_TEMPLATE
 
@@ -60,9 +60,11 @@ def answer_post(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     form = AnswerForm(request.POST)
     form.is_valid()  # fields that did not parse are simply missing from cleaned_data
     posted = form.cleaned_data
+    text = request.POST.get("text", "")
     state = AnswerFormState(
         question_id=posted.get("question"),
-        text=request.POST.get("text", ""),
+        # A refused text comes back to be fixed, but never more of it than a person could have meant.
+        text=text[: MAX_ANSWER_LENGTH * 2],
         token=posted.get("client_token") or uuid.uuid4(),
         next=safe_next(request),
     )
@@ -75,7 +77,7 @@ def answer_post(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             raise AnswerRefused("That question is not part of this meeting. Reload the page and try again.")
         if "client_token" not in posted:
             raise AnswerRefused("This form is out of date. Reload the page and try again.")
-        answer = participant.post_answer(question, state.text, state.token)
+        answer = participant.post_answer(question, text, state.token)
     except AnswerRefused as refusal:
         state.error = str(refusal)
         return _refuse_answer(request, seat, state)
@@ -101,7 +103,11 @@ def answer_edit(request: HtmxHttpRequest, pk: int, answer_id: int) -> HttpRespon
     form = AnswerEditForm(request.POST or None, initial={"text": answer.text})
     error = ""
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and (
+        wait := ratelimit.hit(request, "edit", who=f"participant:{seat.participant.pk}")
+    ):
+        error, status = ratelimit.message(wait), 429
+    elif request.method == "POST":
         try:
             seat.participant.edit_answer(answer, request.POST.get("text", ""))
         except AnswerRefused as refusal:
@@ -125,6 +131,8 @@ def answer_edit(request: HtmxHttpRequest, pk: int, answer_id: int) -> HttpRespon
         and meeting.answers_closed,
     }
     template = "sessions/live/answer_edit.html"
+    if status == 429:
+        return ratelimit.retry_after(render(request, template, context, status=status), wait)
     if request.htmx and not request.htmx.history_restore_request:
         template += "#edit_form"
     return render(request, template, context, status=status)
@@ -135,6 +143,10 @@ def answer_edit(request: HtmxHttpRequest, pk: int, answer_id: int) -> HttpRespon
 def answer_delete(request: HtmxHttpRequest, pk: int, answer_id: int) -> HttpResponse:
     seat = access.seat_in_meeting(request, pk)
     answer = _own_answer(seat, answer_id)
+    if wait := ratelimit.hit(request, "edit", who=f"participant:{seat.participant.pk}"):
+        return ratelimit.retry_after(
+            _after_own_change(request, seat, error=ratelimit.message(wait), status=429), wait
+        )
     try:
         seat.participant.delete_answer(answer)
     except AnswerRefused as refusal:
@@ -151,6 +163,10 @@ def answer_like(request: HtmxHttpRequest, pk: int, answer_id: int) -> HttpRespon
     if not (seat.is_host or meeting.answers_shown_to_participants):
         answers = answers.filter(participant=seat.participant)  # nobody likes what they cannot see
     answer = get_object_or_404(answers, pk=answer_id)
+    if wait := ratelimit.hit(request, "like", who=f"participant:{seat.participant.pk}"):
+        return ratelimit.retry_after(
+            _after_own_change(request, seat, error=ratelimit.message(wait), status=429), wait
+        )
     try:
         liked = seat.participant.toggle_like(answer)
     except AnswerRefused as refusal:
@@ -171,12 +187,12 @@ def _own_answer(seat: access.Seat, answer_id: int) -> Answer:
 
 
 def _after_own_change(
-    request: HtmxHttpRequest, seat: access.Seat, *, error: str = "", done: str = ""
+    request: HtmxHttpRequest, seat: access.Seat, *, error: str = "", done: str = "", status: int = 422
 ) -> HttpResponse:
     if request.htmx:
         context = _member_context(request, seat)
         context["notice"] = error
-        return render(request, MEMBER_TEMPLATE + "#own_answers", context, status=422 if error else 200)
+        return render(request, MEMBER_TEMPLATE + "#own_answers", context, status=status if error else 200)
     if error:
         messages.error(request, error)
     elif done:

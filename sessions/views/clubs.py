@@ -13,6 +13,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
@@ -25,6 +26,7 @@ from sessions.models import Club, ClubError, Meeting, Membership
 DETAIL_TEMPLATE = "sessions/clubs/club_detail.html"
 FORM_TEMPLATE = "sessions/clubs/club_form.html"
 INVALID_INVITE_TEMPLATE = "sessions/clubs/invite_invalid.html"
+INVITE_TEMPLATE = "sessions/clubs/invite_confirm.html"
 
 
 def your_clubs(user) -> list[Membership]:
@@ -185,18 +187,25 @@ def club_leave(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return _client_redirect(request, reverse("home"))
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def invite_accept(request: HtmxHttpRequest, token: str) -> HttpResponse:
+    """Opening the link asks; only the button (a POST) joins, so a link prefetched by a mail client or
+    opened by mistake changes nothing."""
     club = Club.objects.filter(invite_token=token).first()
     if club is None:
         # Checked before asking anyone to log in: signing up for a dead link would waste their time.
         return render(request, INVALID_INVITE_TEMPLATE, status=404)
     if not request.user.is_authenticated:
-        messages.info(request, f"Log in or sign up to join {club.name}.")
-        raise access.LoginRequired
+        if request.method == "POST":
+            raise access.LoginRequired
+        # Most people with an invite have no account yet: Sign up, with Log in beside it.
+        messages.info(request, f"Sign up, or log in, to join {club.name}.")
+        return redirect(f"{reverse('signup')}?{urlencode({'next': request.path})}")
     if club.membership_of(request.user) is not None:
         messages.info(request, f"You are already in {club.name}.")
-    else:
-        club.join(request.user)
-        messages.success(request, f"You joined {club.name}.")
+        return redirect(club)
+    if request.method == "GET":
+        return render(request, INVITE_TEMPLATE, {"club": club})
+    club.join(request.user)
+    messages.success(request, f"You joined {club.name}.")
     return redirect(club)

@@ -23,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from bookclub.http import HtmxHttpRequest, redirect_to, safe_next
+from bookclub.http import HtmxHttpRequest, absolute_url, redirect_to, safe_next
 from sessions import access, live_state
 from sessions.models import Answer, ControlConflict, Meeting, MeetingQuestion, Membership
 
@@ -225,7 +225,7 @@ def _render_presenter(
 
 
 def _join_context(request: HttpRequest, meeting: Meeting) -> dict:
-    join_url = request.build_absolute_uri(reverse("sessions:join_code", args=[meeting.join_code]))
+    join_url = absolute_url(request, reverse("sessions:join_code", args=[meeting.join_code]))
     return {"join_url": join_url, "qr_svg": _qr_svg(join_url)}
 
 

@@ -205,6 +205,12 @@ def _viewer(request: HttpRequest, pk: int) -> _Viewer:
         except Http404:
             pass  # maybe a logged-in visitor who joined this one meeting as a guest
         else:
+            if (
+                not membership.is_host
+                and meeting.participants.filter(user=request.user, removed=True).exists()
+            ):
+                # Taken out of this meeting by a host: its record is not theirs to read, club or not.
+                raise Http404("Not in this meeting.")
             return _Viewer(meeting, membership.is_host, is_member=True)
     seat = access.seat_in_meeting(request, pk, create=False)
     if seat.participant.removed:

@@ -116,7 +116,10 @@ def test_a_production_response_over_https_carries_every_security_header(producti
     assert response.status_code == 200
     hsts = response.headers["Strict-Transport-Security"]
     assert int(re.search(r"max-age=(\d+)", hsts).group(1)) >= 15552000
-    assert "includeSubDomains" in hsts
+    # Subdomains and the preload list reach beyond this app: opt-in (SECURE_HSTS_INCLUDE_SUBDOMAINS/_PRELOAD).
+    assert "includeSubDomains" not in hsts
+    assert "preload" not in hsts
+    assert response.headers["Permissions-Policy"].startswith("camera=()")
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
@@ -331,7 +334,11 @@ def test_the_default_limits_are_the_documented_ones():
     assert production.RATE_LIMITS_ENABLED is True
     assert production.RATE_LIMITS == {
         "answer": "30/minute",
+        "edit": "30/minute",
+        "like": "30/minute",
         "join": "20/minute",
+        "join_global": "600/minute",
+        "guest": "5/hour",
         "signup": "5/hour",
         "password_reset": "5/hour",
     }

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import reversion
-from django.core.files.base import ContentFile
 from PIL import Image
 from reversion.models import Version
 
 from guides.exchange import FORMAT, GuideImportError, export_guide, import_guide
+from guides.images import check_image
 from guides.models import SECTION_MODELS, Adaptation, Guide, OtherBook, Question, ReviewStatus, Theme, Trivia
 from tests.guides.test_parsing import (
     SEED_ADAPTATIONS,
@@ -62,7 +62,8 @@ def _edited_seed(demo_guide_bytes: bytes) -> Guide:
         review_status=ReviewStatus.VERIFIED, source_url="https://www.imdb.com/title/tt1334260/"
     )
     OtherBook.objects.filter(guide=guide, title="The Boat").update(year=2021)
-    guide.illustration.save("reader.png", ContentFile(_png()))
+    image = check_image(_png())
+    guide.illustration.save(image.file_name, image.as_file())
     return guide
 
 
@@ -353,7 +354,7 @@ def test_the_export_holds_every_field_of_the_guide_and_its_items_but_no_database
     ]
     assert (data["format"], data["version"]) == ("bookclub-guide", 1)
     assert data["themes"] == ["identity", "memory", "morality", "mortality", "value of life"]
-    assert data["illustration"]["filename"] == "reader.png"
+    assert data["illustration"]["filename"] == check_image(_png()).file_name
     assert base64.b64decode(data["illustration"]["data"]) == _png()
     assert data["adaptations"][0] == {
         "kind": "film",
@@ -378,7 +379,7 @@ def test_an_export_imported_into_an_empty_database_exports_identically(demo_guid
     result = import_guide(exported.encode())
 
     assert result.created
-    assert result.guide.illustration.name.endswith("/reader.png")
+    assert result.guide.illustration.name.startswith("illustrations/")
     assert export_guide(Guide.objects.get()) == exported
     # Importing it once more is an update that changes nothing.
     ids = _ids(Question)

@@ -59,7 +59,7 @@ def host_actions(club: Club, host: User, member: User) -> list[tuple[str, dict]]
 
 
 def test_anonymous_visitors_are_sent_to_log_in_for_every_club_view(client, club, host, member):
-    gets = [url("club_create"), url("club", club.slug), url("invite", club.invite_token)]
+    gets = [url("club_create"), url("club", club.slug)]
     posts = [url("club_create"), url("club_leave", club.slug)] + [
         u for u, _ in host_actions(club, host, member)
     ]
@@ -275,8 +275,17 @@ def test_the_club_page_runs_the_same_queries_for_2_or_40_members_and_1_or_20_mee
 # ---------- Invite links ----------
 
 
-def test_opening_the_invite_link_joins_the_club_and_opens_its_page(outsider_client, club, outsider):
-    response = outsider_client.get(url("invite", club.invite_token), follow=True)
+def test_opening_the_invite_link_asks_before_joining(outsider_client, club, outsider):
+    response = outsider_client.get(url("invite", club.invite_token))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Join Tuesday Readers?" in page
+    assert re.search(rf'<form method="post" action="{re.escape(url("invite", club.invite_token))}">', page)
+    assert not Membership.objects.filter(club=club, user=outsider).exists()
+
+
+def test_the_join_button_joins_the_club_and_opens_its_page(outsider_client, club, outsider):
+    response = outsider_client.post(url("invite", club.invite_token), follow=True)
     assert response.redirect_chain == [(club.get_absolute_url(), 302)]
     assert membership(club, outsider).role == Membership.Role.MEMBER
     assert "You joined Tuesday Readers." in messages_of(response)
@@ -290,17 +299,14 @@ def test_opening_the_invite_link_twice_keeps_one_membership_and_its_role(host_cl
     assert "You are already in Tuesday Readers." in messages_of(response)
 
 
-def test_anonymous_visitors_sign_up_from_the_invite_and_come_back_to_join(client, club):
+def test_anonymous_visitors_land_on_sign_up_with_log_in_beside_it_and_come_back_to_join(client, club):
     invite = url("invite", club.invite_token)
     response = client.get(invite)
-    assert response.url == f"{LOGIN}?next={invite}"
-    login_page = client.get(response.url).content.decode()
-    assert "Log in or sign up to join Tuesday Readers." in login_page
-    signup_link = re.search(
-        r'href="(/accounts/signup/\?next=[^"]+)"', login_page.split("</header>")[1]
-    ).group(1)
-    signup_page = client.get(signup_link).content.decode()
+    assert response.url == f"/accounts/signup/?next={invite.replace('/', '%2F')}"
+    signup_page = client.get(response.url).content.decode()
+    assert "Sign up, or log in, to join Tuesday Readers." in signup_page
     assert f'name="next" value="{invite}"' in signup_page
+    assert f'href="{LOGIN}?next={invite}"' in signup_page
 
     password = "quiet-harbour-lantern-42"
     response = client.post(
@@ -314,8 +320,17 @@ def test_anonymous_visitors_sign_up_from_the_invite_and_come_back_to_join(client
         },
         follow=True,
     )
-    assert response.redirect_chain == [(invite, 302), (club.get_absolute_url(), 302)]
+    assert response.redirect_chain == [(invite, 302)]
+    assert "Join Tuesday Readers?" in response.content.decode()
+    response = client.post(invite, follow=True)
+    assert response.redirect_chain == [(club.get_absolute_url(), 302)]
     assert membership(club, User.objects.get(username="nora")).role == Membership.Role.MEMBER
+
+
+def test_an_anonymous_post_to_the_invite_joins_nobody(client, club):
+    response = client.post(url("invite", club.invite_token))
+    assert response.status_code == 302
+    assert Membership.objects.filter(club=club).count() == 2
 
 
 def test_anonymous_visitors_log_in_from_the_invite_and_come_back_to_join(client, club, outsider):
@@ -325,7 +340,8 @@ def test_anonymous_visitors_log_in_from_the_invite_and_come_back_to_join(client,
         {"username": "olive", "password": "olive-password", "next": invite},
         follow=True,
     )
-    assert response.redirect_chain[-1] == (club.get_absolute_url(), 302)
+    assert response.redirect_chain[-1] == (invite, 302)
+    client.post(invite)
     assert Membership.objects.filter(club=club, user=outsider).exists()
 
 
@@ -346,9 +362,9 @@ def test_resetting_the_invite_link_stops_the_old_one_and_the_new_one_works(
     assert club.invite_token != old
     assert "Invite link reset. The old link no longer works." in messages_of(response)
     assert club.invite_token in response.content.decode()
-    assert outsider_client.get(url("invite", old)).status_code == 404
+    assert outsider_client.post(url("invite", old)).status_code == 404
     assert not Membership.objects.filter(club=club, user=outsider).exists()
-    assert outsider_client.get(url("invite", club.invite_token)).status_code == 302
+    assert outsider_client.post(url("invite", club.invite_token)).status_code == 302
     assert Membership.objects.filter(club=club, user=outsider).exists()
 
 

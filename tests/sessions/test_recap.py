@@ -164,13 +164,13 @@ def test_answers_come_in_the_order_they_were_posted_with_their_authors(held, mem
         first.index("I read it twice") < first.index("boarding school") < first.index("Sad, and beautifully")
     )
     assert "I read it twice before we met. milo" in first
-    assert "Sad, and beautifully so. hana 1 like" in first
+    assert "Sad, and beautifully so. hana Host 1 like" in first
 
 
 def test_like_counts_and_prepared_answers_are_shown(held, member_client):
     text = text_of(page(member_client, held.meeting))
-    assert "It felt like a boarding school. A strange one. Kathy 3 likes" in text
-    assert "I read it twice before we met. milo prepared before the meeting" in text
+    assert "It felt like a boarding school. A strange one. Kathy Guest 3 likes" in text
+    assert "I read it twice before we met. milo Member prepared before the meeting" in text
 
 
 def test_answer_text_is_escaped_and_keeps_its_line_breaks(held, member_client):
@@ -189,7 +189,7 @@ def test_hidden_answers_are_left_out_for_members_and_guests(held, member_client)
 
 def test_the_host_sees_hidden_answers_marked_hidden(held, host_client):
     text = text_of(page(host_client, held.meeting))
-    assert "Buy cheap watches here Trevor Hidden" in text
+    assert "Buy cheap watches here Trevor Guest Hidden" in text
     assert "1 answer, 1 hidden" in text
 
 
@@ -206,7 +206,7 @@ def test_names_are_anonymous_to_members_and_guests_when_the_meeting_hid_them(hel
 def test_the_host_always_sees_who_said_what(held, host_client):
     Meeting.objects.filter(pk=held.meeting.pk).update(show_names=False)
     text = text_of(page(host_client, held.meeting))
-    assert "It felt like a boarding school. A strange one. Kathy 3 likes" in text
+    assert "It felt like a boarding school. A strange one. Kathy Guest 3 likes" in text
     assert "Anonymous" in text  # the note telling the host what the others see
     assert "Names were hidden during this meeting" in text
 
@@ -531,8 +531,9 @@ def test_the_query_count_does_not_grow_with_answers_or_participants(
 ):
     small, small_guest = build_meeting(club, guide, host, guests=2, answers=5)
     large, large_guest = build_meeting(club, guide, host, guests=29, answers=200)
-    # Session, user, meeting, membership; then participants, questions, answers with their likes.
-    for client, queries in ((host_client, 7), (member_client, 7)):
+    # Session, user, meeting, membership (for a member, whether a host removed them from it); then
+    # participants, questions, answers with their likes.
+    for client, queries in ((host_client, 7), (member_client, 8)):
         for meeting in (small, large):
             with django_assert_num_queries(queries):
                 assert client.get(url(name, meeting)).status_code == 200
@@ -542,3 +543,16 @@ def test_the_query_count_does_not_grow_with_answers_or_participants(
         for queries in (5, 5):
             with django_assert_num_queries(queries):
                 assert client.get(url(name, meeting)).status_code == 200
+
+
+@pytest.mark.parametrize("name", RECAP_URLS)
+def test_a_member_the_host_removed_gets_404(held, member, member_client, name):
+    held.meeting.participants.get(user=member).remove()
+    assert member_client.get(url(name, held.meeting)).status_code == 404
+
+
+def test_answers_on_the_recap_carry_the_role_of_who_wrote_them(held, member_client):
+    page = member_client.get(url("sessions:recap", held.meeting)).content.decode()
+    assert re.search(
+        r'recap-answer__name">[^<]+</span>\s*<span class="badge badge--role">(Guest|Member|Host)', page
+    )
