@@ -224,9 +224,11 @@
     if (dropTimer) {
       return;
     }
+    var droppedAt = Date.now();
     dropTimer = window.setTimeout(function () {
       dropTimer = null;
-      if (!streamOpen && !ended) {
+      // Only if the stream has not opened again since (a poll's response ends, then the next opens).
+      if (!streamOpen && openedAt < droppedAt && !ended) {
         showConnection("reconnecting");
       }
     }, milliseconds);

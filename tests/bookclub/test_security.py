@@ -709,7 +709,7 @@ def test_in_a_browser_a_limited_htmx_answer_shows_the_message_beside_the_form(pa
     page.get_by_text("Your answer is saved.").wait_for()
     box.fill("Second thought")
     page.get_by_role("button", name="Post answer").click()
-    page.locator("#answer-error").wait_for()
-    assert page.locator("#answer-error").inner_text() == LIMIT_TEXT
+    page.locator("[data-answer-form] .field__error").wait_for()
+    assert page.locator("[data-answer-form] .field__error").inner_text() == LIMIT_TEXT
     assert box.input_value() == "Second thought"
     assert page.evaluate("() => window.sameDocument") is True
