@@ -100,7 +100,12 @@ class Deployment:
 
     def in_production_mode(self) -> Deployment:
         """DEBUG off, as in production: static files from collectstatic's manifest, no query log."""
-        self.env |= {"DEBUG": "0", "SECURE_SSL_REDIRECT": "0", "LOG_LEVEL": "ERROR"}
+        self.env |= {
+            "DEBUG": "0",
+            "SECURE_SSL_REDIRECT": "0",
+            "LOG_LEVEL": "ERROR",
+            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        }
         self.manage("collectstatic", "--noinput", "-v0")
         return self
 

@@ -943,3 +943,66 @@ def test_in_a_browser_the_host_steps_through_questions_and_pages_pass_axe(
     assert_no_axe_violations(page)
     page.goto(url("live", live_meeting))
     assert_no_axe_violations(page)
+
+
+# ---------- Countdown, spotlight and sorting (pushed state) ----------
+
+
+def test_when_time_is_up_answers_close_unless_the_host_turned_that_off(
+    host_client, guest_client, live_meeting, kathy
+):
+    Meeting.objects.filter(pk=live_meeting.pk).update(timer_ends_at=timezone.now() - timedelta(seconds=1))
+    refused = post_answer(guest_client, live_meeting, "Just too late")
+    assert refused.status_code == 422
+    assert "Time is up for this question, so answers are closed." in page_text(refused)
+    control(host_client, live_meeting, "close_at_zero", on="0")
+    assert post_answer(guest_client, live_meeting, "Allowed after all").status_code == 302
+    assert Answer.objects.filter(participant=kathy).count() == 1
+
+
+def test_unlocking_after_time_is_up_opens_answers_again(host_client, guest_client, live_meeting, kathy):
+    Meeting.objects.filter(pk=live_meeting.pk).update(timer_ends_at=timezone.now() - timedelta(seconds=1))
+    control(host_client, live_meeting, "unlock")
+    assert fresh(live_meeting).timer_ends_at is None
+    assert post_answer(guest_client, live_meeting, "Open again").status_code == 302
+
+
+def test_the_spotlight_shows_one_answer_large_on_the_audience_screen_and_clears_on_next(
+    host_client, live_meeting, ruths_answer
+):
+    control(host_client, live_meeting, "spotlight", answer=ruths_answer.pk)
+    screen = page_text(host_client.get(url("screen", live_meeting)))
+    assert re.search(r'<figure class="audience__spotlight">\s*<blockquote[^>]*>Ruth&#x27;s thoughts', screen)
+    control(host_client, live_meeting, "next")
+    assert fresh(live_meeting).spotlight_id is None
+
+
+def test_a_hidden_answer_leaves_the_spotlight(host_client, live_meeting, ruths_answer):
+    control(host_client, live_meeting, "spotlight", answer=ruths_answer.pk)
+    host_client.post(url("answer_hide", live_meeting, ruths_answer.pk))
+    assert fresh(live_meeting).spotlight_id is None
+
+
+def test_answers_can_be_sorted_by_likes_on_every_screen(host_client, live_meeting, ruths_answer, kathy):
+    later = kathy.post_answer(live_meeting.current_question, "Liked more", uuid.uuid4())
+    later.likes.create(participant=ruths_answer.participant)
+    control(host_client, live_meeting, "sort_likes")
+    screen = page_text(host_client.get(url("screen", live_meeting)))
+    assert screen.index("Liked more") < screen.index("Ruth&#x27;s thoughts")
+    control(host_client, live_meeting, "sort_time")
+    screen = page_text(host_client.get(url("screen", live_meeting)))
+    assert screen.index("Liked more") < screen.index("Ruth&#x27;s thoughts")  # newest first without sorting
+    presenter = page_text(host_client.get(url("present", live_meeting)))
+    assert presenter.index("Ruth&#x27;s thoughts") < presenter.index("Liked more")  # in time order
+
+
+def test_the_presenter_shows_the_guides_talking_points_and_quotes_to_the_host_only(
+    host_client, member_client, live_meeting
+):
+    live_meeting.guide.talking_points.create(text="Hailsham as a metaphor for childhood", position=1)
+    live_meeting.guide.quotes.create(text="Memories are what we hold on to", position=1)
+    presenter = page_text(host_client.get(url("present", live_meeting)))
+    assert "Speaker notes" in presenter and "Hailsham as a metaphor for childhood" in presenter
+    assert "Memories are what we hold on to" in presenter
+    for page in (member_client.get(url("live", live_meeting)), host_client.get(url("screen", live_meeting))):
+        assert "Hailsham as a metaphor for childhood" not in page_text(page)
