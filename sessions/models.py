@@ -508,7 +508,7 @@ class Meeting(models.Model):
 
     @property
     def reading_target_label(self) -> str:
-        """What to read by the meeting, in words: "Parts 1–2", "Chapters 1–12", "60% of the book"."""
+        """What to read by the meeting, in words: "Parts 1-2", "Chapters 1-12", "60% of the book"."""
         return reading_label(self.reading_unit, self.reading_target)
 
     def reading_target_reached(self) -> tuple[int, int]:
@@ -830,7 +830,7 @@ def reading_label(unit: str, target: int | None) -> str:
         return f"{target}% of the book"
     plural = {ReadingUnit.PART: "Parts", ReadingUnit.CHAPTER: "Chapters", ReadingUnit.PAGE: "Pages"}[unit]
     singular = ReadingUnit(unit).label
-    return f"{singular} 1" if target == 1 else f"{plural} 1–{target}"
+    return f"{singular} 1" if target == 1 else f"{plural} 1-{target}"
 
 
 def reading_position_label(unit: str, position: int | None) -> str:

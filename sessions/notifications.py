@@ -31,7 +31,6 @@ from sessions.models import (
     BookVote,
     EmailPreferences,
     Meeting,
-    Membership,
     OutgoingEmail,
 )
 
