@@ -8,7 +8,6 @@ Members answer questions ahead on the same page; those forms post to the live he
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -23,13 +22,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from sessions import access
+from sessions import access, calendars
 from sessions.forms.meetings import MeetingCreateForm, MeetingForm
 from sessions.models import Answer, Meeting, MeetingQuestion, Membership, Rsvp
 
 DETAIL_TEMPLATE = "sessions/meetings/meeting_detail.html"
 FORM_TEMPLATE = "sessions/meetings/meeting_form.html"
-MEETING_LENGTH = timedelta(hours=2)
 _web_url = URLValidator(schemes=["http", "https"])
 
 
@@ -43,7 +41,10 @@ class HtmxHttpRequest(HttpRequest):
 @require_http_methods(["GET", "POST"])
 def meeting_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     club, _ = access.club_for_host(request, slug)
-    form = MeetingCreateForm(request.POST if request.method == "POST" else None, club=club)
+    # "Schedule a meeting on this book" (a vote's winner) and a date poll's best date arrive as
+    # ?guide=<id>&starts_at=<YYYY-MM-DDTHH:MM> to start the form with.
+    initial = {key: request.GET[key] for key in ("guide", "starts_at") if request.GET.get(key)}
+    form = MeetingCreateForm(request.POST if request.method == "POST" else None, club=club, initial=initial)
     if form.is_valid():
         meeting = Meeting.schedule(club=club, by=request.user, **form.cleaned_data)
         messages.success(request, "Meeting scheduled. Members can now RSVP and answer questions ahead.")
@@ -157,73 +158,10 @@ def meeting_ics(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     local_start = timezone.localtime(meeting.starts_at, meeting.club.tzinfo)
     filename = f"{slugify(meeting.guide.title) or 'meeting'}-{local_start:%Y-%m-%d}.ics"
     response = HttpResponse(
-        _icalendar(request, meeting).encode(), content_type="text/calendar; charset=utf-8"
+        calendars.calendar(request, [meeting]), content_type="text/calendar; charset=utf-8"
     )
     response.headers["Content-Disposition"] = content_disposition_header(True, filename)
     return response
-
-
-def _icalendar(request: HttpRequest, meeting: Meeting) -> str:
-    """The meeting as an RFC 5545 calendar with one event, times in UTC."""
-    meeting_url = request.build_absolute_uri(meeting.get_absolute_url())
-    guide_url = request.build_absolute_uri(meeting.guide.get_absolute_url())
-    description = (
-        f"{meeting.club.name} meets to discuss {meeting.guide.title} by {meeting.guide.author}.\n"
-        f"Meeting page: {meeting_url}\nGuide: {guide_url}"
-    )
-    host = request.get_host().rsplit(":", 1)[0] if request.get_host() else "bookclub"
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Bookclub//Meetings//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "BEGIN:VEVENT",
-        # Stable per meeting, so importing the file again updates the event instead of adding another.
-        f"UID:meeting-{meeting.pk}@{host}",
-        f"DTSTAMP:{_ics_time(timezone.now())}",
-        f"DTSTART:{_ics_time(meeting.starts_at)}",
-        f"DTEND:{_ics_time(meeting.starts_at + MEETING_LENGTH)}",
-        f"SUMMARY:{_ics_text(f'{meeting.guide.title} — {meeting.club.name}')}",
-    ]
-    if meeting.place:
-        lines.append(f"LOCATION:{_ics_text(meeting.place)}")
-    lines += [
-        f"URL:{meeting_url}",
-        f"DESCRIPTION:{_ics_text(description)}",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    return "".join(_ics_fold(line) + "\r\n" for line in lines)
-
-
-def _ics_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _ics_text(value: str) -> str:
-    """A TEXT value per RFC 5545 3.3.11: backslash, semicolon, comma and line breaks escaped."""
-    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
-    # Other control characters are not allowed in TEXT at all.
-    return "".join(char for char in value if char == "\t" or (ord(char) >= 0x20 and char != "\x7f"))
-
-
-def _ics_fold(line: str) -> str:
-    """Fold a content line into lines of at most 75 octets, never splitting a UTF-8 character."""
-    parts: list[str] = []
-    current, size = "", 0
-    for char in line:
-        width = len(char.encode())
-        limit = 75 if not parts else 74  # continuation lines start with a space, which counts
-        if size + width > limit:
-            parts.append(current)
-            current, size = char, width
-        else:
-            current += char
-            size += width
-    parts.append(current)
-    return "\r\n ".join(parts)
 
 
 # ---------- Questions ----------
