@@ -53,7 +53,10 @@ def _event(request: HttpRequest, meeting: Meeting, stamp) -> Event:
     if meeting.is_live:
         url = request.build_absolute_uri(reverse("sessions:join_code", args=[meeting.join_code]))
         lines.append(f"The meeting is live. Join: {url} (code {meeting.join_code})")
-    lines += [f"Meeting page: {meeting_url}", f"Guide: {request.build_absolute_uri(guide.get_absolute_url())}"]
+    lines += [
+        f"Meeting page: {meeting_url}",
+        f"Guide: {request.build_absolute_uri(guide.get_absolute_url())}",
+    ]
 
     event = Event()
     event.add("uid", meeting_uid(request, meeting))

@@ -513,19 +513,19 @@ class Meeting(models.Model):
 
     def reading_target_reached(self) -> tuple[int, int]:
         """(reached, total): how many have read up to the target, among the people in the meeting once
-        it is live (participants with an account, not removed), else among the club's members.
-        (0, total) when the meeting has no target."""
+        it is live (participants with an account, not removed), else among the club's members. One
+        query; (0, total) when the meeting has no target."""
         if self.is_live or self.is_ended:
-            users = self.participants.filter(user__isnull=False, removed=False).values("user")
+            people = self.participants.filter(user__isnull=False, removed=False)
         else:
-            users = Membership.objects.filter(club_id=self.club_id).values("user")
-        total = users.count()
+            people = Membership.objects.filter(club_id=self.club_id)
         if self.reading_target is None:
-            return 0, total
-        reached = ReadingProgress.objects.filter(
-            meeting=self, user__in=users, position__gte=self.reading_target
-        ).count()
-        return reached, total
+            return 0, people.count()
+        far_enough = ReadingProgress.objects.filter(meeting=self, position__gte=self.reading_target)
+        counts = people.aggregate(
+            total=Count("pk"), reached=Count("pk", filter=Q(user_id__in=far_enough.values("user_id")))
+        )
+        return counts["reached"], counts["total"]
 
     @transaction.atomic
     def set_reading_plan(self, *, unit: str, target: int | None) -> None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sessions.views import clubs, live, meetings, recap, stream
+from sessions.views import calendar, clubs, live, meetings, notifications, planning, recap, stream
 
 app_name = "sessions"
 urlpatterns = [
@@ -45,4 +45,27 @@ urlpatterns = [
     path("meetings/<int:pk>/recap/", recap.recap, name="recap"),
     path("meetings/<int:pk>/recap.md", recap.recap_markdown, name="recap_markdown"),
     path("meetings/<int:pk>/recap.csv", recap.recap_csv, name="recap_csv"),
+    # Between meetings (issue 12)
+    path("clubs/<slug:slug>/votes/new/", planning.vote_create, name="vote_create"),
+    path("votes/<int:pk>/", planning.vote_detail, name="vote"),
+    path("votes/<int:pk>/nominate/", planning.nominate, name="nominate"),
+    path(
+        "votes/<int:pk>/nominations/<int:nomination_id>/withdraw/",
+        planning.nomination_withdraw,
+        name="nomination_withdraw",
+    ),
+    path("votes/<int:pk>/start/", planning.vote_start, name="vote_start"),
+    path("votes/<int:pk>/close/", planning.vote_close, name="vote_close"),
+    path("votes/<int:pk>/ballot/", planning.ballot, name="ballot"),
+    path("clubs/<slug:slug>/date-polls/new/", planning.poll_create, name="date_poll_create"),
+    path("date-polls/<int:pk>/", planning.poll_detail, name="date_poll"),
+    path("date-polls/<int:pk>/answer/", planning.poll_answer, name="date_poll_answer"),
+    path("date-polls/<int:pk>/close/", planning.poll_close, name="date_poll_close"),
+    path("meetings/<int:pk>/reading-plan/", planning.reading_plan, name="reading_plan"),
+    path("meetings/<int:pk>/reading-progress/", planning.reading_progress, name="reading_progress"),
+    path("calendar/", calendar.calendar_page, name="calendar"),
+    path("calendar/reset/", calendar.calendar_reset, name="calendar_reset"),
+    path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),
+    path("account/emails/", notifications.email_preferences, name="email_preferences"),
+    path("unsubscribe/<str:token>/", notifications.unsubscribe, name="unsubscribe"),
 ]

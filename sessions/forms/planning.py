@@ -20,7 +20,10 @@ class BookVoteForm(forms.ModelForm):
     class Meta:
         model = BookVote
         fields = ["title", "closes_at", "nominations_per_member", "show_tallies_live"]
-        labels = {"nominations_per_member": "Nominations per member", "show_tallies_live": "Show tallies while voting"}
+        labels = {
+            "nominations_per_member": "Nominations per member",
+            "show_tallies_live": "Show tallies while voting",
+        }
         help_texts = {
             "nominations_per_member": "How many books each member may put forward.",
             "show_tallies_live": "Off: nobody sees the count until the vote closes.",
@@ -30,7 +33,9 @@ class BookVoteForm(forms.ModelForm):
     def __init__(self, *args, club: Club, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["closes_at"].tz = club.tzinfo
-        self.fields["closes_at"].help_text = f"In the club's time zone, {club.time_zone}. The vote closes by itself then."
+        self.fields[
+            "closes_at"
+        ].help_text = f"In the club's time zone, {club.time_zone}. The vote closes by itself then."
         self.fields["title"].error_messages["required"] = "Give the vote a title."
 
     def clean_closes_at(self) -> datetime:
@@ -60,7 +65,9 @@ class NominationForm(forms.Form):
         max_length=MAX_NOMINATION_REASON,
         required=False,
         help_text=f"Optional, one line (at most {MAX_NOMINATION_REASON} characters).",
-        error_messages={"max_length": "Keep the reason to %(limit_value)d characters; this one has %(show_value)d."},
+        error_messages={
+            "max_length": "Keep the reason to %(limit_value)d characters; this one has %(show_value)d."
+        },
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -82,7 +89,9 @@ class DatePollForm(forms.Form):
         for number in range(1, DATE_POLL_OPTIONS + 1):
             field = ClubDateTimeField(label=f"Date and time {number}", required=False, tz=club.tzinfo)
             if number == 1:
-                field.help_text = f"In the club's time zone, {club.time_zone}. Offer two or more; leave the rest empty."
+                field.help_text = (
+                    f"In the club's time zone, {club.time_zone}. Offer two or more; leave the rest empty."
+                )
             self.fields[f"option_{number}"] = field
 
     @property
@@ -125,5 +134,8 @@ class ProgressForm(forms.Form):
     position = forms.IntegerField(
         label="I have read up to",
         min_value=0,
-        error_messages={"required": "Say how far you have read, as a number.", "invalid": "Enter a whole number."},
+        error_messages={
+            "required": "Say how far you have read, as a number.",
+            "invalid": "Enter a whole number.",
+        },
     )

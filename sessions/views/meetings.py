@@ -24,7 +24,17 @@ from django_htmx.middleware import HtmxDetails
 
 from sessions import access, calendars
 from sessions.forms.meetings import MeetingCreateForm, MeetingForm
-from sessions.models import Answer, Meeting, MeetingQuestion, Membership, Rsvp
+from sessions.models import (
+    Answer,
+    Meeting,
+    MeetingQuestion,
+    Membership,
+    ReadingProgress,
+    Rsvp,
+    is_beyond,
+    reading_position_label,
+)
+from sessions.views import planning
 
 DETAIL_TEMPLATE = "sessions/meetings/meeting_detail.html"
 FORM_TEMPLATE = "sessions/meetings/meeting_form.html"
@@ -88,6 +98,7 @@ def _detail_context(request: HttpRequest, meeting: Meeting, membership: Membersh
         "guide": meeting.guide,
         "is_host": membership.is_host,
         "place_url": _web_url_or_blank(meeting.place),
+        **planning.reading_context(request, meeting),
         **_rsvp_context(request, meeting),
         **questions_context(request, meeting, is_host=membership.is_host),
     }
@@ -190,11 +201,21 @@ def questions_context(
             Prefetch("answers", queryset=own_answers, to_attr="my_answers")
         )
     questions = list(questions_query)
+    # Before the meeting, questions about a part of the book past where the viewer has read are folded.
+    position = None
+    if prepare and any(question.reading_part is not None for question in questions):
+        position = (
+            ReadingProgress.objects.filter(meeting=meeting, user=request.user)
+            .values_list("position", flat=True)
+            .first()
+        )
     number = 0
     for question in questions:
         if not question.skipped:
             number += 1
         question.number = None if question.skipped else number
+        question.spoiler = prepare and is_beyond(question, position)
+        question.part_label = reading_position_label(meeting.reading_unit, question.reading_part)
         # A fresh token per form: a double click then saves the answer once.
         question.client_token = uuid.uuid4()
     return {

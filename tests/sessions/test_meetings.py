@@ -386,8 +386,9 @@ def test_the_meeting_page_makes_a_fixed_number_of_queries(
     questions, members = size
     grow(meeting, questions, members)
     client = request.getfixturevalue(viewer)
-    # session, user, meeting, membership, RSVPs, questions, the viewer's prepared answers
-    with django_assert_num_queries(7):
+    # session, user, meeting, membership, RSVPs, questions, the viewer's prepared answers, and the
+    # reading plan's two: the viewer's progress, how many reached the target among how many members
+    with django_assert_num_queries(9):
         response = client.get(url("meeting", meeting.pk))
     assert response.status_code == 200
     assert response.content.decode().count("Post answer</button>") == questions
