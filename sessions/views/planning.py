@@ -181,6 +181,9 @@ def nominate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     wait = hit(request, "nominate")
     if wait:
         return too_many_requests(request, wait)
+    if not vote.is_nominating:  # the form is gone from the page: say why above it
+        messages.error(request, "Nominations are closed for this vote.")
+        return redirect(vote)
     form = NominationForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
