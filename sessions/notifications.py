@@ -178,24 +178,30 @@ def vote_result(vote: BookVote) -> int:
 
 
 def record_due_reminders(now=None) -> int:
-    """Make the reminders that have fallen due: for each offset (MEETING_REMINDERS) and each scheduled
-    meeting starting within it. A reminder whose moment passed while no worker ran is still sent if the
-    meeting has not started."""
+    """Make the reminders that have fallen due (MEETING_REMINDERS, default 2 days and 2 hours before).
+
+    For each scheduled meeting only the latest reminder point already passed counts: a meeting set up
+    an hour ahead gets the 2-hour reminder alone, not the 2-day one as well. A reminder whose moment
+    passed while no worker ran is still sent, as long as the meeting has not started.
+    """
+    offsets = settings.MEETING_REMINDERS
+    if not offsets:
+        return 0
     now = now or timezone.now()
     made = 0
-    for offset in settings.MEETING_REMINDERS:
-        meetings = Meeting.objects.filter(
-            state=Meeting.State.SCHEDULED, starts_at__gt=now, starts_at__lte=now + timedelta(seconds=offset)
-        ).select_related("club", "guide")
-        for meeting in meetings:
-            context = _meeting_context(meeting)
-            # The start time is part of the key: a meeting moved after its reminder is reminded again.
-            key = f"reminder:meeting-{meeting.pk}:{offset}s:{meeting.starts_at:%Y%m%dT%H%M}"
-            subject = f"Reminder: {meeting.guide.title} with {meeting.club.name}, {context['when']}"
-            kind = OutgoingEmail.Kind.REMINDER
-            for user in _recipients(meeting.club_id, kind):
-                if record(user, kind, key, subject, "sessions/email/reminder.txt", context) is not None:
-                    made += 1
+    meetings = Meeting.objects.filter(
+        state=Meeting.State.SCHEDULED, starts_at__gt=now, starts_at__lte=now + timedelta(seconds=max(offsets))
+    ).select_related("club", "guide")
+    for meeting in meetings:
+        offset = min(o for o in offsets if meeting.starts_at - timedelta(seconds=o) <= now)
+        context = _meeting_context(meeting)
+        # The start time is part of the key: a meeting moved after its reminder is reminded again.
+        key = f"reminder:meeting-{meeting.pk}:{offset}s:{meeting.starts_at:%Y%m%dT%H%M}"
+        subject = f"Reminder: {meeting.guide.title} with {meeting.club.name}, {context['when']}"
+        kind = OutgoingEmail.Kind.REMINDER
+        for user in _recipients(meeting.club_id, kind):
+            if record(user, kind, key, subject, "sessions/email/reminder.txt", context) is not None:
+                made += 1
     return made
 
 
