@@ -85,7 +85,10 @@ def test_a_moved_meeting_keeps_its_uid_with_a_higher_sequence(client, member, ho
 
 def test_the_meeting_ics_and_the_feed_share_the_uid_and_sequence(member_client, client, member, meeting):
     meeting.change_details(
-        starts_at=meeting.starts_at, place="The Anchor", allow_guests=True, show_names=True,
+        starts_at=meeting.starts_at,
+        place="The Anchor",
+        allow_guests=True,
+        show_names=True,
         answers_visible="immediately",
     )
     single = events(member_client.get(url("meeting_ics", meeting.pk)).content)
@@ -98,7 +101,10 @@ def test_the_meeting_ics_and_the_feed_share_the_uid_and_sequence(member_client, 
 
 def test_changing_only_the_guests_setting_keeps_the_sequence(meeting):
     meeting.change_details(
-        starts_at=meeting.starts_at, place=meeting.place, allow_guests=False, show_names=True,
+        starts_at=meeting.starts_at,
+        place=meeting.place,
+        allow_guests=False,
+        show_names=True,
         answers_visible="immediately",
     )
     assert Meeting.objects.get(pk=meeting.pk).calendar_sequence == 0
@@ -132,7 +138,9 @@ def test_the_calendar_page_gives_a_webcal_link(member_client, member):
 
 
 @pytest.mark.parametrize("size", [1, 15])
-def test_the_feed_makes_a_fixed_number_of_queries(client, member, club, guide, host, django_assert_num_queries, size):
+def test_the_feed_makes_a_fixed_number_of_queries(
+    client, member, club, guide, host, django_assert_num_queries, size
+):
     for days in range(size):
         Meeting.schedule(club=club, guide=guide, by=host, starts_at=timezone.now() + timedelta(days=days + 1))
     path = feed_url(member)

@@ -41,7 +41,10 @@ def test_scheduling_a_meeting_invites_every_member_once(meeting, host, member):
     notifications.announce_event.call("meeting_scheduled", meeting.pk)
     notifications.announce_event.call("meeting_scheduled", meeting.pk)  # a retried task
     invitations = OutgoingEmail.objects.filter(kind="invitation")
-    assert sorted(invitations.values_list("to_address", flat=True)) == ["hana@example.com", "milo@example.com"]
+    assert sorted(invitations.values_list("to_address", flat=True)) == [
+        "hana@example.com",
+        "milo@example.com",
+    ]
     assert len(mail.outbox) == 2
     assert "Never Let Me Go" in mail.outbox[0].subject
     assert "The Crown" in mail.outbox[0].body
@@ -53,7 +56,9 @@ def test_a_meeting_is_announced_to_the_worker_when_its_scheduling_commits(
     from django_tasks_db.models import DBTaskResult
 
     with django_capture_on_commit_callbacks(execute=True):
-        meeting = Meeting.schedule(club=club, guide=guide, by=host, starts_at=timezone.now() + timedelta(days=2))
+        meeting = Meeting.schedule(
+            club=club, guide=guide, by=host, starts_at=timezone.now() + timedelta(days=2)
+        )
     task = DBTaskResult.objects.get(task_path="sessions.notifications.announce_event")
     assert task.args_kwargs["args"] == ["meeting_scheduled", meeting.pk]
     assert not OutgoingEmail.objects.exists()  # the request only queued the work
@@ -89,8 +94,11 @@ def test_a_moved_meeting_is_reminded_again_at_its_new_time(meeting, settings):
     settings.MEETING_REMINDERS = [2 * 3600]
     notifications.record_due_reminders(now=meeting.starts_at - timedelta(hours=1))
     meeting.change_details(
-        starts_at=meeting.starts_at + timedelta(days=1), place=meeting.place, allow_guests=True,
-        show_names=True, answers_visible="immediately",
+        starts_at=meeting.starts_at + timedelta(days=1),
+        place=meeting.place,
+        allow_guests=True,
+        show_names=True,
+        answers_visible="immediately",
     )
     notifications.record_due_reminders(now=meeting.starts_at - timedelta(hours=1))
     assert OutgoingEmail.objects.filter(kind="reminder").count() == 4
@@ -170,7 +178,11 @@ def test_a_member_chooses_their_emails(member_client, member):
 
 def test_sending_marks_the_email_sent_and_a_second_claim_loses(meeting):
     notifications.record(
-        meeting.created_by, "reminder", "reminder:test", "Subject", "sessions/email/reminder.txt",
+        meeting.created_by,
+        "reminder",
+        "reminder:test",
+        "Subject",
+        "sessions/email/reminder.txt",
         notifications._meeting_context(meeting),
     )
     outgoing = OutgoingEmail.objects.get()
@@ -262,7 +274,16 @@ def start_worker(port: int, name: str) -> subprocess.Popen:
         "LOG_LEVEL": "WARNING",
     }
     return subprocess.Popen(
-        [sys.executable, "manage.py", "run_worker", "--interval", "0.2", "--no-startup-delay", "--worker-id", name],
+        [
+            sys.executable,
+            "manage.py",
+            "run_worker",
+            "--interval",
+            "0.2",
+            "--no-startup-delay",
+            "--worker-id",
+            name,
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -299,7 +320,9 @@ def a_club_with_a_meeting_soon(members: int) -> tuple[Meeting, list[User]]:
         user = User.objects.create_user(f"reader{number}", f"reader{number}@example.com")
         club.join(user)
         people.append(user)
-    guide = Guide.objects.create(title="Never Let Me Go", author="Kazuo Ishiguro", status=Guide.Status.PUBLISHED)
+    guide = Guide.objects.create(
+        title="Never Let Me Go", author="Kazuo Ishiguro", status=Guide.Status.PUBLISHED
+    )
     meeting = Meeting.schedule(club=club, guide=guide, by=host, starts_at=timezone.now() + timedelta(hours=1))
     return meeting, people
 

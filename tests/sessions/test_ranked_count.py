@@ -113,7 +113,9 @@ candidates_strategy = st.integers(min_value=1, max_value=6).map(lambda n: list(r
 @st.composite
 def elections(draw):
     candidates = draw(candidates_strategy)
-    ballot = st.permutations(candidates).flatmap(lambda order: st.integers(1, len(order)).map(lambda k: order[:k]))
+    ballot = st.permutations(candidates).flatmap(
+        lambda order: st.integers(1, len(order)).map(lambda k: order[:k])
+    )
     ballots = draw(st.lists(ballot, min_size=1, max_size=40))
     return candidates, ballots
 

@@ -50,7 +50,11 @@ def test_a_host_opens_a_vote_with_a_close_date(host_client, club):
     closes = (timezone.now() + timedelta(days=3)).astimezone(club.tzinfo)
     response = host_client.post(
         url("vote_create", club.slug),
-        {"title": "Choose our next book", "closes_at": f"{closes:%Y-%m-%dT%H:%M}", "nominations_per_member": 2},
+        {
+            "title": "Choose our next book",
+            "closes_at": f"{closes:%Y-%m-%dT%H:%M}",
+            "nominations_per_member": 2,
+        },
     )
     vote = BookVote.objects.get()
     assert response.status_code == 302
@@ -81,11 +85,16 @@ def test_a_member_cannot_open_a_vote(member_client, club):
 
 def test_a_member_nominates_a_book_by_title_with_a_reason(member_client, vote):
     response = member_client.post(
-        url("nominate", vote.pk), {"title": "Klara and the Sun", "author": "Kazuo Ishiguro", "reason": "Short."}
+        url("nominate", vote.pk),
+        {"title": "Klara and the Sun", "author": "Kazuo Ishiguro", "reason": "Short."},
     )
     assert response.status_code == 302
     nomination = Nomination.objects.get()
-    assert (nomination.title, nomination.author, nomination.reason) == ("Klara and the Sun", "Kazuo Ishiguro", "Short.")
+    assert (nomination.title, nomination.author, nomination.reason) == (
+        "Klara and the Sun",
+        "Kazuo Ishiguro",
+        "Short.",
+    )
     assert "Klara and the Sun" in member_client.get(url("vote", vote.pk)).content.decode()
 
 
@@ -148,7 +157,9 @@ def test_nominations_are_rate_limited(member_client, vote, settings, monkeypatch
     settings.RATE_LIMITS_ENABLED = True
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "nominate": "3/hour"}
     monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_700_000_070.0))
-    statuses = [member_client.post(url("nominate", vote.pk), {"title": f"Book {n}"}).status_code for n in range(4)]
+    statuses = [
+        member_client.post(url("nominate", vote.pk), {"title": f"Book {n}"}).status_code for n in range(4)
+    ]
     assert statuses[:3] == [302, 302, 422]  # the third is over the nomination limit of 2, not the rate
     assert statuses[3] == 429
 
@@ -173,7 +184,11 @@ def test_voting_cannot_start_without_nominations(host_client, vote):
 
 def test_a_member_ranks_books_with_buttons_alone(member_client, member, voting):
     books = ids(voting)
-    klara, remains, pale = books["Klara and the Sun"], books["The Remains of the Day"], books["A Pale View of Hills"]
+    klara, remains, pale = (
+        books["Klara and the Sun"],
+        books["The Remains of the Day"],
+        books["A Pale View of Hills"],
+    )
     post = lambda ranking, action: member_client.post(  # noqa: E731
         url("ballot", voting.pk), {"ranking": ranking, "action": action}
     )
@@ -197,7 +212,9 @@ def test_a_dragged_order_is_saved_as_sent(member_client, member, voting):
 def test_an_htmx_ballot_change_returns_the_ballot_with_the_new_order(member_client, voting):
     books = ids(voting)
     response = member_client.post(
-        url("ballot", voting.pk), {"ranking": [], "action": f"add:{books['A Pale View of Hills']}"}, headers=HTMX
+        url("ballot", voting.pk),
+        {"ranking": [], "action": f"add:{books['A Pale View of Hills']}"},
+        headers=HTMX,
     )
     page = response.content.decode()
     assert response.status_code == 200
@@ -207,7 +224,9 @@ def test_an_htmx_ballot_change_returns_the_ballot_with_the_new_order(member_clie
 
 
 def test_a_ballot_naming_a_book_not_in_the_vote_is_refused(member_client, member, voting):
-    response = member_client.post(url("ballot", voting.pk), {"ranking": ["99999"], "action": "save"}, headers=HTMX)
+    response = member_client.post(
+        url("ballot", voting.pk), {"ranking": ["99999"], "action": "save"}, headers=HTMX
+    )
     assert response.status_code == 422
     assert "That book is not nominated in this vote." in response.content.decode()
     assert not Ballot.objects.filter(user=member).exists()
@@ -295,7 +314,7 @@ def test_the_winner_with_a_guide_gets_a_button_to_schedule_a_meeting_on_it(host_
     vote.cast(host, [vote.nominations.get().pk])
     vote.close()
     page = host_client.get(url("vote", vote.pk)).content.decode()
-    schedule = f'{url("meeting_create", vote.club.slug)}?guide={guide.pk}'
+    schedule = f"{url('meeting_create', vote.club.slug)}?guide={guide.pk}"
     assert f'href="{schedule}">Schedule a meeting on this book</a>' in page
     form = host_client.get(schedule).content.decode()
     assert f'<option value="{guide.pk}" selected>' in form
@@ -310,7 +329,9 @@ def test_a_winner_without_a_guide_says_a_guide_is_needed(host_client, host, voti
 
 
 def test_a_winner_whose_title_matches_a_published_guide_links_that_guide(host_client, host, voting):
-    guide = Guide.objects.create(title="Klara and the Sun", author="Kazuo Ishiguro", status=Guide.Status.PUBLISHED)
+    guide = Guide.objects.create(
+        title="Klara and the Sun", author="Kazuo Ishiguro", status=Guide.Status.PUBLISHED
+    )
     cast(voting, {host: ["Klara and the Sun"]})
     voting.close()
     page = host_client.get(url("vote", voting.pk)).content.decode()
@@ -356,7 +377,9 @@ def test_the_vote_page_makes_a_fixed_number_of_queries(django_assert_num_queries
     assert response.content.decode().count('class="nomination"') == size[0]
 
 
-def test_the_club_page_shows_the_current_vote_and_the_next_meetings_reading(member_client, club, voting, meeting):
+def test_the_club_page_shows_the_current_vote_and_the_next_meetings_reading(
+    member_client, club, voting, meeting
+):
     meeting.set_reading_plan(unit="part", target=2)
     page = member_client.get(url("club", club.slug)).content.decode()
     assert "What's next" in page
