@@ -6,7 +6,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev lint bench bench-pages bench-live clean
+.PHONY: run worker test install install-dev lint bench bench-pages bench-live clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,15 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py setup_demo
-	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
+	@echo "Serving on http://$(HOST):$(PORT)/ with the email worker beside it (Ctrl-C stops both)"
+	@# The worker sends the club emails in the background; it stops when the server does.
+	$(BIN)/python manage.py run_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/uvicorn bookclub.asgi:application --host $(HOST) --port $(PORT)
+
+# The background worker alone (emails, reminders, closing votes), e.g. beside a server started by hand.
+worker: install
+	$(BIN)/python manage.py run_worker
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
