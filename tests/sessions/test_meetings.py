@@ -549,7 +549,7 @@ def unfold(body: str) -> list[str]:
 
 
 def first_fields(lines) -> dict[str, str]:
-    """Each property's first value: the event's own, not its reminder alarm's (which has a DESCRIPTION too)."""
+    """Each property's first value: the event's own, not its alarm's (which has a DESCRIPTION too)."""
     fields: dict[str, str] = {}
     for line in lines:
         name, value = line.split(":", 1)

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fixture imported from the shared module is used as a parameter of that name)
 """Every between-meetings URL (votes, date polls, reading plan, calendar, email) against every kind of
 visitor, as plain and as HTMX requests: the same table style as test_access_matrix.py, on its world."""
 

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fixture imported from the shared module is used as a parameter of that name)
 """Accessibility of the between-meetings pages (axe-core, WCAG 2.2 A/AA, light and dark; text at 200%),
 and the ranked ballot by keyboard and by drag, with and without JavaScript.
 

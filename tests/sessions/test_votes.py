@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from bookclub import ratelimit
 from guides.models import Guide
-from sessions.models import Ballot, BookVote, Meeting, Nomination
+from sessions.models import Ballot, BookVote, Nomination
 from tests.sessions.conftest import client_for
 
 HTMX = {"HX-Request": "true"}
