@@ -47,6 +47,8 @@ def _event(request: HttpRequest, meeting: Meeting, stamp) -> Event:
     guide = meeting.guide
     meeting_url = request.build_absolute_uri(meeting.get_absolute_url())
     lines = [f"{meeting.club.name} meets to discuss {guide.title} by {guide.author}."]
+    if meeting.is_cancelled:
+        lines = [f"Cancelled: {meeting.club.name} will not meet on {guide.title} at this time."]
     if meeting.reading_target_label:
         lines.append(f"Read by then: {meeting.reading_target_label}.")
     url = meeting_url
@@ -64,13 +66,14 @@ def _event(request: HttpRequest, meeting: Meeting, stamp) -> Event:
     event.add("sequence", meeting.calendar_sequence)
     event.add("dtstart", meeting.starts_at)
     event.add("dtend", meeting.starts_at + MEETING_LENGTH)
-    event.add("summary", f"{guide.title} — {meeting.club.name}")
-    event.add("status", "CONFIRMED")
+    summary = f"{guide.title} — {meeting.club.name}"
+    event.add("summary", f"Cancelled: {summary}" if meeting.is_cancelled else summary)
+    event.add("status", "CANCELLED" if meeting.is_cancelled else "CONFIRMED")
     if meeting.place:
         event.add("location", meeting.place)
     event.add("url", url)
     event.add("description", "\n".join(lines))
-    if not meeting.is_ended:
+    if not meeting.is_ended and not meeting.is_cancelled:
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
         alarm.add("description", f"{guide.title} with {meeting.club.name}")

@@ -185,7 +185,7 @@ class MeetingQuerySet(models.QuerySet):
         return self.filter(club__memberships__user=user)
 
     def upcoming(self) -> MeetingQuerySet:
-        return self.exclude(state=Meeting.State.ENDED).order_by("starts_at")
+        return self.exclude(state=Meeting.State.ENDED).filter(cancelled_at__isnull=True).order_by("starts_at")
 
     def past(self) -> MeetingQuerySet:
         return self.filter(state=Meeting.State.ENDED).order_by("-starts_at")
@@ -248,6 +248,7 @@ class Meeting(models.Model):
     calendar_sequence = models.PositiveIntegerField(
         default=0, help_text="RFC 5545 SEQUENCE: moved on with each change of time or place."
     )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
 
     objects = MeetingQuerySet.as_manager()
 
@@ -320,7 +321,7 @@ class Meeting(models.Model):
         self._announce()
 
     def start(self, seen_version: int | None = None) -> None:
-        if self.state != self.State.SCHEDULED:
+        if self.state != self.State.SCHEDULED or self.cancelled_at is not None:
             return
         first = next(iter(self.active_questions()), None)
         self._control(
@@ -526,6 +527,26 @@ class Meeting(models.Model):
             total=Count("pk"), reached=Count("pk", filter=Q(user_id__in=far_enough.values("user_id")))
         )
         return counts["reached"], counts["total"]
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+    @transaction.atomic
+    def cancel(self) -> bool:
+        """Call off a meeting that has not started; True if this call did it. Calendars are told (a
+        higher SEQUENCE with STATUS:CANCELLED) and members are emailed."""
+        fresh = self._lock_for_editing()
+        if fresh.state != self.State.SCHEDULED:
+            raise ValidationError("Only a meeting that has not started can be cancelled.", code="started")
+        if fresh.cancelled_at is not None:
+            return False
+        self.cancelled_at = timezone.now()
+        self.calendar_sequence = fresh.calendar_sequence + 1
+        self.save(update_fields=["cancelled_at", "calendar_sequence"])
+        self.touch()
+        _notify("meeting_cancelled", self)
+        return True
 
     @transaction.atomic
     def set_reading_plan(self, *, unit: str, target: int | None) -> None:
@@ -1003,9 +1024,13 @@ class BookVote(models.Model):
                     f"{'s' if self.nominations_per_member != 1 else ''} for this vote.",
                     code="limit",
                 )
-            return Nomination.objects.create(
-                vote=self, nominated_by=by, guide=guide, title=title, author=author, reason=reason
-            )
+            try:
+                with transaction.atomic():
+                    return Nomination.objects.create(
+                        vote=self, nominated_by=by, guide=guide, title=title, author=author, reason=reason
+                    )
+            except IntegrityError:  # the same title won a race a moment ago
+                raise VoteError(f"“{title}” is already nominated.", code="duplicate") from None
 
     def start_voting(self) -> bool:
         """Move from nominations to voting; True if this call did it (a double click does it once)."""
@@ -1239,6 +1264,7 @@ class OutgoingEmail(models.Model):
 
     class Kind(models.TextChoices):
         INVITATION = "invitation", "Meeting invitation"
+        CANCELLATION = "cancellation", "Meeting cancelled"
         REMINDER = "reminder", "Meeting reminder"
         VOTE_OPENED = "vote_opened", "Vote opened"
         VOTE_RESULT = "vote_result", "Vote result"

@@ -40,6 +40,7 @@ UNSUBSCRIBE_SALT = "bookclub.unsubscribe"
 # Which preference turns each kind of email off.
 PREFERENCE_OF_KIND = {
     OutgoingEmail.Kind.INVITATION: "invitations",
+    OutgoingEmail.Kind.CANCELLATION: "invitations",
     OutgoingEmail.Kind.REMINDER: "reminders",
     OutgoingEmail.Kind.VOTE_OPENED: "votes",
     OutgoingEmail.Kind.VOTE_RESULT: "votes",
@@ -136,6 +137,25 @@ def meeting_scheduled(meeting: Meeting) -> int:
     )
 
 
+def meeting_cancelled(meeting: Meeting) -> int:
+    kind = OutgoingEmail.Kind.CANCELLATION
+    context = _meeting_context(meeting)
+    subject = f"Cancelled: {meeting.club.name}, {meeting.guide.title} on {context['when']}"
+    return _queue(
+        [
+            record(
+                user,
+                kind,
+                f"cancelled:meeting-{meeting.pk}",
+                subject,
+                "sessions/email/cancelled.txt",
+                context,
+            )
+            for user in _recipients(meeting.club_id, kind)
+        ]
+    )
+
+
 def vote_opened(vote: BookVote) -> int:
     kind = OutgoingEmail.Kind.VOTE_OPENED
     context = {
@@ -190,7 +210,10 @@ def record_due_reminders(now=None) -> int:
     now = now or timezone.now()
     made = 0
     meetings = Meeting.objects.filter(
-        state=Meeting.State.SCHEDULED, starts_at__gt=now, starts_at__lte=now + timedelta(seconds=max(offsets))
+        state=Meeting.State.SCHEDULED,
+        cancelled_at__isnull=True,
+        starts_at__gt=now,
+        starts_at__lte=now + timedelta(seconds=max(offsets)),
     ).select_related("club", "guide")
     for meeting in meetings:
         offset = min(o for o in offsets if meeting.starts_at - timedelta(seconds=o) <= now)
@@ -285,6 +308,7 @@ def unsubscribe(user, preference: str) -> None:
 
 EVENTS = {
     "meeting_scheduled": (Meeting, meeting_scheduled),
+    "meeting_cancelled": (Meeting, meeting_cancelled),
     "vote_opened": (BookVote, vote_opened),
     "vote_result": (BookVote, vote_result),
 }

@@ -63,6 +63,7 @@ urlpatterns = [
     path("date-polls/<int:pk>/close/", planning.poll_close, name="date_poll_close"),
     path("meetings/<int:pk>/reading-plan/", planning.reading_plan, name="reading_plan"),
     path("meetings/<int:pk>/reading-progress/", planning.reading_progress, name="reading_progress"),
+    path("meetings/<int:pk>/cancel/", planning.meeting_cancel, name="meeting_cancel"),
     path("calendar/", calendar.calendar_page, name="calendar"),
     path("calendar/reset/", calendar.calendar_reset, name="calendar_reset"),
     path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),

@@ -194,7 +194,7 @@ def questions_context(
     questions_query = meeting.questions.all()
     if not is_host:
         questions_query = questions_query.filter(skipped=False)
-    prepare = meeting.state == Meeting.State.SCHEDULED
+    prepare = meeting.state == Meeting.State.SCHEDULED and meeting.cancelled_at is None
     if prepare:
         own_answers = Answer.objects.filter(participant__user=request.user).order_by("created_at", "id")
         questions_query = questions_query.prefetch_related(

@@ -476,6 +476,17 @@ def reading_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return redirect(meeting.get_absolute_url() + "#reading")
 
 
+@require_POST
+def meeting_cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    meeting, _ = meeting_for_host(request, pk)
+    try:
+        if meeting.cancel():
+            messages.success(request, "Meeting cancelled. Members are emailed and calendars updated.")
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    return redirect(meeting)
+
+
 def reading_context(request: HttpRequest, meeting: Meeting) -> dict:
     """The meeting page's reading section: the target, how many reached it, the viewer's progress."""
     mine = (

@@ -147,3 +147,35 @@ def test_the_feed_makes_a_fixed_number_of_queries(
     with django_assert_num_queries(2):  # the feed with its user, the meetings with club and guide
         body = client.get(path).content
     assert len(events(body)) == size
+
+
+def test_a_cancelled_meeting_stays_in_the_feed_as_cancelled_with_a_higher_sequence(
+    client, member, host_client, meeting
+):
+    uid = f"meeting-{meeting.pk}@testserver"
+    before = events(client.get(feed_url(member)).content)[uid]
+    response = host_client.post(url("meeting_cancel", meeting.pk))
+    assert response.status_code == 302
+    after = events(client.get(feed_url(member)).content)[uid]
+    assert str(after["STATUS"]) == "CANCELLED"
+    assert int(after["SEQUENCE"]) == int(before["SEQUENCE"]) + 1
+    assert not after.walk("VALARM")
+    parsed = vobject.readOne(client.get(feed_url(member)).content.decode())
+    assert parsed.vevent.status.value == "CANCELLED"
+
+
+def test_a_cancelled_meeting_leaves_the_club_page_and_cannot_start(member_client, host_client, meeting, club):
+    host_client.post(url("meeting_cancel", meeting.pk))
+    club_page = member_client.get(url("club", club.slug)).content.decode()
+    assert f'href="{url("meeting", meeting.pk)}"' not in club_page
+    page = member_client.get(url("meeting", meeting.pk)).content.decode()
+    assert "This meeting is cancelled." in page
+    assert "Post answer" not in page
+    host_client.post(url("start", meeting.pk))
+    assert Meeting.objects.get(pk=meeting.pk).state == "scheduled"
+
+
+def test_only_a_meeting_that_has_not_started_can_be_cancelled(host_client, live_meeting):
+    response = host_client.post(url("meeting_cancel", live_meeting.pk), follow=True)
+    assert "Only a meeting that has not started can be cancelled." in response.content.decode()
+    assert Meeting.objects.get(pk=live_meeting.pk).cancelled_at is None

@@ -64,6 +64,15 @@ def test_a_meeting_is_announced_to_the_worker_when_its_scheduling_commits(
     assert not OutgoingEmail.objects.exists()  # the request only queued the work
 
 
+def test_a_cancelled_meeting_emails_the_members_and_gets_no_reminder(meeting, settings):
+    meeting.cancel()
+    notifications.announce_event.call("meeting_cancelled", meeting.pk)
+    assert sorted(OutgoingEmail.objects.values_list("kind", flat=True)) == ["cancellation", "cancellation"]
+    assert mail.outbox[0].subject.startswith("Cancelled: Tuesday Readers, Never Let Me Go")
+    settings.MEETING_REMINDERS = [2 * 3600]
+    assert notifications.record_due_reminders(now=meeting.starts_at - timedelta(hours=1)) == 0
+
+
 def test_members_who_turned_invitations_off_are_not_invited(meeting, member):
     EmailPreferences.objects.create(user=member, invitations=False)
     notifications.meeting_scheduled(meeting)

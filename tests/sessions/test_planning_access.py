@@ -28,6 +28,7 @@ COVERED = {
     "date_poll_close",
     "reading_plan",
     "reading_progress",
+    "meeting_cancel",
     "calendar",
     "calendar_reset",
     "calendar_feed",
@@ -98,6 +99,10 @@ def _meeting(name, data=None):
     return lambda p: (reverse(f"sessions:{name}", args=[p.world.live.pk]), dict(data or {}))
 
 
+def _scheduled(name):
+    return lambda p: (reverse(f"sessions:{name}", args=[p.world.scheduled.pk]), {})
+
+
 def _fixed(name):
     return lambda p: (reverse(f"sessions:{name}"), {})
 
@@ -128,6 +133,7 @@ CASES = {
         _meeting("reading_progress", {"position": "3"}),
         (LOGIN, 404, 404, REDIRECT, REDIRECT, 404),
     ),
+    "cancel meeting": ("post", _scheduled("meeting_cancel"), (LOGIN, 404, LOGIN, 403, REDIRECT, 404)),
     # Each account has its own calendar and email choices.
     "calendar page": ("get", _fixed("calendar"), (LOGIN, OK, LOGIN, OK, OK, OK)),
     "reset calendar": (
