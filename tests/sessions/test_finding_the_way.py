@@ -15,6 +15,7 @@ def url(name, *args):
 
 
 def test_the_header_has_a_join_box_that_goes_to_the_join_flow(client, db):
+    """Everywhere but the home page and the join pages, which have a code box of their own."""
     page = client.get(reverse("guides:list")).content.decode()
     form = re.search(r'<form class="header-join" method="get" action="([^"]+)"', page)
     assert form and form.group(1) == url("join")
@@ -78,3 +79,8 @@ def test_the_calendar_page_makes_a_fixed_number_of_queries(member_client, member
     CalendarFeed.of(member)
     with django_assert_num_queries(3):  # session, user, the feed
         member_client.get(url("calendar"))
+
+
+def test_pages_with_their_own_code_box_have_no_second_one_in_the_header(client, live_meeting):
+    for path in (reverse("home"), url("join"), url("join_code", live_meeting.join_code)):
+        assert 'class="header-join"' not in client.get(path).content.decode(), path
