@@ -229,7 +229,7 @@ LIVE_POLL_SECONDS = envfloat("LIVE_POLL_SECONDS", 2)
 LIVE_PUSH_INTERVAL = envfloat("LIVE_PUSH_INTERVAL", 0.1)
 # Open streams one browser session, and one address, may hold in each server process.
 LIVE_STREAMS_PER_SESSION = envint("LIVE_STREAMS_PER_SESSION", 8)
-LIVE_STREAMS_PER_ADDRESS = envint("LIVE_STREAMS_PER_ADDRESS", 300)
+LIVE_STREAMS_PER_ADDRESS = envint("LIVE_STREAMS_PER_ADDRESS", 1000)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
