@@ -443,8 +443,11 @@ def axe_violations(page) -> str:
 
 
 def finish_transitions(page) -> None:
-    """Colours are judged at rest: a scheme switched under a loaded page fades for 0.15 s."""
-    page.evaluate("() => Promise.all(document.getAnimations().map(animation => animation.finished))")
+    """Colours are judged at rest: a scheme switched under a loaded page fades for 0.15 s. (A live region
+    swapped meanwhile cancels its own fades, which reject: those are at rest too.)"""
+    page.evaluate(
+        "() => Promise.all(document.getAnimations().map(animation => animation.finished.catch(() => null)))"
+    )
 
 
 def relative_luminance(page, selector: str, prop: str) -> float:

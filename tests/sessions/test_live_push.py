@@ -355,13 +355,13 @@ def test_the_host_steps_with_the_keyboard_and_spotlights_an_answer_on_the_audien
     post_answer(guest, "Worth a spotlight")
     host.get_by_text("Worth a spotlight").wait_for()
     host.get_by_role("button", name="Spotlight answer 1").click()
-    room.locator(".audience__spotlight").get_by_text("Worth a spotlight").wait_for(timeout=PUSH_DEADLINE_MS)
+    room.locator(".audience__spotlight").get_by_text("Worth a spotlight").wait_for(timeout=5_000)
 
     host.locator("body").press("ArrowRight")
     for page in (host, guest, room):
-        page.get_by_text("Question 2 of 3", exact=True).wait_for(timeout=PUSH_DEADLINE_MS)
+        page.get_by_text("Question 2 of 3", exact=True).wait_for(timeout=5_000)
     assert room.locator(".audience__spotlight").count() == 0  # a new question clears the spotlight
     host.locator("body").press("l")
-    host.get_by_role("button", name="Unlock answers").wait_for(timeout=PUSH_DEADLINE_MS)
+    host.get_by_role("button", name="Unlock answers").wait_for(timeout=5_000)
     host.locator("body").press("?")
     assert host.get_by_role("dialog", name="Keyboard shortcuts").is_visible()
