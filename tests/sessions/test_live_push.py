@@ -279,7 +279,7 @@ def test_a_draft_is_filed_under_the_question_it_was_typed_for(contexts, live_ser
     guest.get_by_label("Your answer", exact=True).fill("About Hailsham, typed slowly")
     host.get_by_role("button", name="Next question").click()
     draft = guest.get_by_label("Your answer to question 1")
-    draft.wait_for(timeout=PUSH_DEADLINE_MS)
+    draft.wait_for(timeout=5_000)
     assert draft.input_value() == "About Hailsham, typed slowly"
     assert guest.get_by_text("Draft for question 1").is_visible()
     assert guest.get_by_label("Your answer", exact=True).input_value() == ""
@@ -291,7 +291,7 @@ def test_a_draft_is_filed_under_the_question_it_was_typed_for(contexts, live_ser
     assert guest.get_by_label("Your answer to question 1").count() == 0
     expect(guest.get_by_text("About Hailsham, typed slowly")).to_be_hidden()  # filed under question 1
     host.get_by_role("button", name="Previous question").click()
-    host.get_by_text("About Hailsham, typed slowly").wait_for(timeout=PUSH_DEADLINE_MS)
+    host.get_by_text("About Hailsham, typed slowly").wait_for(timeout=5_000)
 
 
 def test_text_being_typed_when_the_meeting_ends_is_kept_to_copy(contexts, live_server_process):
