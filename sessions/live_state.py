@@ -285,6 +285,17 @@ def _read_version(pk: int) -> int:
 store = StateStore()
 
 
+def current_state(pk: int) -> LiveState:
+    """The meeting's current state for a request thread (the polling events URL under WSGI): one small
+    query for the version, and a render only when no screen of this process has seen that version."""
+    version = _read_version(pk)
+    known = store.newest(pk)
+    if known is None or known.version < version:
+        known = render_state(pk)
+        store.remember(known)
+    return known
+
+
 # ---------- Publishing ----------
 
 

@@ -84,3 +84,14 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def fresh_live_states():
+    """Meeting ids repeat from test to test; a state this process rendered for an earlier test's meeting
+    must not be served for this one's (sessions/live_state.py keeps the newest per meeting id)."""
+    from sessions import live_state
+
+    live_state.store.clear()
+    yield
+    live_state.store.clear()

@@ -26,7 +26,7 @@ def meeting_events(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except access.LoginRequired:
         return access.login_redirect(request)
-    state = live_state.render_state(pk)
+    state = live_state.current_state(pk)
     if state.ended or participant_id in state.removed or settings.LIVE_POLL_SECONDS <= 0:
         return HttpResponse(status=204)
     retry = int(settings.LIVE_POLL_SECONDS * 1000)
