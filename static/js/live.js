@@ -29,6 +29,10 @@
   var meetingId = screen.getAttribute("data-meeting");
   var pollSeconds = Number(screen.getAttribute("data-live-poll")) || 0;
   var heartbeatSeconds = Number(screen.getAttribute("data-live-heartbeat")) || 15;
+  // The server's clock as of this page's own request: a phone's clock may be minutes off. Pushed
+  // state cannot say what time it is, since it was rendered once, when the meeting last changed.
+  var pageServerNow = Date.parse(screen.getAttribute("data-server-now"));
+  var clockSkew = pageServerNow ? pageServerNow - pageArrivedAt() : 0;
   var isMember = !screen.hasAttribute("data-presenter") && !screen.hasAttribute("data-audience-screen");
   var shownVersion = 0;
   var source = null;
@@ -752,6 +756,13 @@
 
   // ---------- The countdown ----------
 
+  // When the page's first byte arrived, by this device's clock (not when this script ran, which on a
+  // slow phone can be a second or more later).
+  function pageArrivedAt() {
+    var navigation = window.performance && performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
+    return navigation && navigation.responseStart ? performance.timeOrigin + navigation.responseStart : Date.now();
+  }
+
   var timerInterval = null;
   var timerSpoken = {};
   function startTimers() {
@@ -768,12 +779,7 @@
       var anyRunning = false;
       timers.forEach(function (timer) {
         var endsAt = Date.parse(timer.getAttribute("data-ends-at"));
-        var serverNow = Date.parse(timer.getAttribute("data-server-now"));
-        if (!timer.hasAttribute("data-skew")) {
-          // The server's clock, as of when this arrived; a phone's clock may be minutes off.
-          timer.setAttribute("data-skew", String(serverNow ? serverNow - Date.now() : 0));
-        }
-        var now = Date.now() + Number(timer.getAttribute("data-skew"));
+        var now = Date.now() + clockSkew;
         var left = Math.max(0, Math.ceil((endsAt - now) / 1000));
         var key = timer.getAttribute("data-ends-at");
         var spoken = timerSpoken[key] || (timerSpoken[key] = { start: false, minute: false, ten: false, up: false });
