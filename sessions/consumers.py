@@ -157,11 +157,11 @@ class MeetingStream(AsyncHttpConsumer):
     async def _send_state(self, state: live_state.LiveState) -> None:
         if state.version < self.sent_version:
             return  # an older render overtaken by a newer one (two processes, or a heal)
-        self.sent_version = state.version
         if self.participant_id is not None and self.participant_id in state.removed:
             await self.send_body(live_state.sse_event("removed", "", state.version).encode(), more_body=True)
             return await self.finish()
-        await self.send_body(state.events[self.audience], more_body=True)
+        shown, self.sent_version = self.sent_version, state.version
+        await self.send_body(state.for_screen_at(self.audience, shown), more_body=True)
         if state.ended:
             await self.send_body(live_state.sse_event("end", "", state.version).encode(), more_body=True)
             await self.finish()

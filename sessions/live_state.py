@@ -32,6 +32,7 @@ from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from sessions.models import Answer, Meeting
 
@@ -66,6 +67,9 @@ class LiveState:
     ended: bool
     removed: frozenset[int]  # participants the host removed: their streams end
     events: dict[str, bytes] = field(default_factory=dict)  # audience -> its SSE events, encoded once
+    # What changed since version `base`, per audience: for a stream whose screen shows `base`.
+    base: int | None = None
+    updates: dict[str, bytes] = field(default_factory=dict)
 
     def message(self) -> dict:
         """The channel layer message (sessions/consumers.py `meeting_state`)."""
@@ -76,6 +80,8 @@ class LiveState:
             "ended": self.ended,
             "removed": sorted(self.removed),
             "events": self.events,
+            "base": self.base,
+            "updates": self.updates,
         }
 
     @classmethod
@@ -86,7 +92,15 @@ class LiveState:
             message["ended"],
             frozenset(message["removed"]),
             message["events"],
+            message.get("base"),
+            message.get("updates", {}),
         )
+
+    def for_screen_at(self, audience: str, shown: int) -> bytes:
+        """The events that take a screen of `audience` showing version `shown` to this version."""
+        if self.base is not None and shown == self.base and audience in self.updates:
+            return self.updates[audience]
+        return self.events[audience]
 
 
 def sse_event(name: str, data: str, event_id: int | None = None) -> str:
@@ -125,9 +139,10 @@ def screen_context(meeting: Meeting, *, people: bool = True) -> dict:
     shown = [answer for answer in answers if not answer.hidden]
     if meeting.sort_by_likes:
         shown.sort(key=lambda answer: -answer.like_count)  # stable: equal likes stay in time order
-    for answer in shown:
+    for position, answer in enumerate(shown, 1):
         answer.pk_str = str(answer.pk)  # the answer's own URLs are the answers URL, its id and an action
         answer.likes_label = f"{answer.like_count} like{'s' if answer.like_count != 1 else ''}"
+        answer.position = position  # "Hide answer 3": stays the answer's number as later ones arrive
     participants = list(meeting.participants.all()) if people else []
     timer = timer_context(meeting)
     return {
@@ -199,21 +214,205 @@ def duration(seconds: int) -> str:
 
 
 def render_state(pk: int) -> LiveState:
-    """Render every audience's regions of meeting `pk` as it is now."""
+    """Render every audience's regions of meeting `pk` as it is now, and what changed since the last
+    render in this process (`LiveState.updates`)."""
     try:
         meeting = load_meeting(pk)
         context = screen_context(meeting)
         context["pushed"] = True
-        events = {}
-        for audience, regions in REGIONS.items():
-            events[audience] = "".join(
-                sse_event(name, render_to_string(template, context).strip(), meeting.version)
-                for name, template in regions.items()
-            ).encode()
+        # The countdown ticks on the screen (static/js/live.js) from data-ends-at: pushed HTML stays the
+        # same from second to second, so a new answer during a countdown is still only a new answer.
+        if context["timer_running"]:
+            context["time_left_display"] = ""
+        memory = _memories.get(pk) or _memories.setdefault(pk, RenderMemory(pk))
+        rendered = memory.render(meeting, context)
         removed = frozenset(p.pk for p in context["removed_participants"])
-        return LiveState(pk, meeting.version, meeting.is_ended, removed, events)
+        return LiveState(
+            pk,
+            meeting.version,
+            meeting.is_ended,
+            removed,
+            rendered.events,
+            rendered.base,
+            rendered.updates,
+        )
     finally:
         _release_connection()
+
+
+# ---------- Rendering only what changed ----------
+
+# Each audience's list of answers: (region holding it, the item template, the list's id, where new
+# answers go when the list is newest first). The rest of a region is its "frame".
+ANSWER_LISTS = {
+    "presenter": (
+        "live",
+        f"{PRESENT_TEMPLATE}#presenter_answer",
+        "presenter-answer-list",
+        "presenter-answer",
+    ),
+    "screen": ("screen", "sessions/live/_screen_answer.html", "audience-answer-list", "audience-answer"),
+    "members": ("answers", f"{MEMBER_TEMPLATE}#member_answer", "member-answer-list", "member-answer"),
+}
+COUNTS = {
+    "presenter": f"{PRESENT_TEMPLATE}#presenter_count",
+    "screen": f"{SCREEN_TEMPLATE}#screen_count",
+}
+ITEMS_CONTEXT = {"presenter": "presenter_items", "screen": "screen_items", "members": "member_items"}
+
+
+@dataclass
+class Rendered:
+    events: dict[str, bytes]
+    base: int | None
+    updates: dict[str, bytes]
+
+
+@dataclass
+class RenderMemory:
+    """What this process last rendered for one meeting: each region's HTML, its frame (the region with
+    no answers in it and every count at zero), and the answers it lists. The next render sends a
+    screen that showed that version only what differs: new answers as an append, counts on their own,
+    a region whole only when something else in it changed."""
+
+    meeting_id: int
+    version: int | None = None
+    regions: dict[tuple[str, str], str] = field(default_factory=dict)
+    frames: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    listed: dict[str, list[tuple]] = field(default_factory=dict)
+    items: dict[tuple, str] = field(default_factory=dict)
+    people: tuple[tuple, str] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def render(self, meeting: Meeting, context: dict) -> Rendered:
+        # Renders of one meeting run on worker threads; each compares with the one before it.
+        with self.lock:
+            return self._render(meeting, context)
+
+    def _render(self, meeting: Meeting, context: dict) -> Rendered:
+        listed, fresh_items = self._items(meeting, context)
+        context["people_items"] = self._people(meeting, context)
+        frame_context = {**context, "answers": [], "newest_first": [], "answer_count": 0, "more_answers": 0}
+        for audience, items in ITEMS_CONTEXT.items():
+            frame_context[items] = ""
+        events: dict[str, bytes] = {}
+        updates: dict[str, bytes] = {}
+        regions: dict[tuple[str, str], str] = {}
+        frames: dict[str, tuple[str, bool]] = {}
+        version = meeting.version
+        for audience, names in REGIONS.items():
+            list_region, _template, list_id, item_id = ANSWER_LISTS[audience]
+            full, changed = [], []
+            delta = ""
+            for name, template in names.items():
+                html = render_to_string(template, context).strip()
+                regions[audience, name] = html
+                full.append(sse_event(name, html, version))
+                if self.regions.get((audience, name)) == html:
+                    continue
+                if name == list_region:
+                    frame = (render_to_string(template, frame_context).strip(), bool(listed[audience]))
+                    frames[audience] = frame
+                    delta = self._delta(audience, frame, listed[audience], list_id, item_id, context)
+                    if delta:
+                        continue
+                changed.append(sse_event(name, html, version))
+            events[audience] = "".join(full).encode()
+            if delta:
+                # First, so that a screen checks the version it is built on before anything moves it on.
+                changed.insert(0, sse_event("delta", f"<!--base:{self.version}-->{delta}", version))
+            # Nothing this audience sees changed: the screen still learns that it shows this version,
+            # which the next update builds on.
+            updates[audience] = ("".join(changed) or sse_event("version", str(version), version)).encode()
+        base = self.version
+        for audience in REGIONS:
+            if audience not in frames:  # the list's region did not change: its frame did not either
+                frames[audience] = self.frames.get(audience, ("", False))
+        self.version, self.regions, self.frames, self.listed = version, regions, frames, listed
+        self.items = fresh_items
+        return Rendered(events, base, updates)
+
+    def _delta(self, audience, frame, listed, list_id, item_id, context) -> str:
+        """Out-of-band swaps that take the list from what was rendered last to `listed`, or "" when the
+        region changed in another way and goes whole: answers may leave the front (the list is capped
+        at MAX_PUSHED_ANSWERS), arrive at the end, or change in place (likes, an edit)."""
+        before = self.listed.get(audience)
+        if not before or not listed or self.frames.get(audience) != frame:
+            return ""
+        old_ids = [key[1] for key, _html in before]
+        new_ids = [key[1] for key, _html in listed]
+        kept = [pk for pk in old_ids if pk in set(new_ids)]
+        dropped = old_ids[: len(old_ids) - len(kept)]
+        if not kept or old_ids[len(dropped) :] != kept or new_ids[: len(kept)] != kept:
+            return ""  # something left from the middle, or the order changed: the list goes whole
+        old_keys = {key[1]: key for key, _html in before}
+        parts = [f'<li id="{item_id}-{pk}" hx-swap-oob="delete"></li>' for pk in dropped]
+        for key, html in listed[: len(kept)]:
+            if old_keys[key[1]] != key:  # the same answer, shown differently: replace it where it is
+                parts.append(html.replace("<li ", '<li hx-swap-oob="true" ', 1))
+        added = [html for _key, html in listed[len(kept) :]]
+        if added:
+            if audience == "screen" and not context["meeting"].sort_by_likes:  # newest first
+                parts.append(f'<ol hx-swap-oob="afterbegin:#{list_id}">{"".join(reversed(added))}</ol>')
+            else:
+                parts.append(f'<ul hx-swap-oob="beforeend:#{list_id}">{"".join(added)}</ul>')
+        if audience in COUNTS:
+            parts.append(render_to_string(COUNTS[audience], {**context, "oob": True}).strip())
+        return "".join(parts)
+
+    def _items(self, meeting: Meeting, context: dict) -> tuple[dict[str, list[tuple]], dict[tuple, str]]:
+        """Each audience's answers as (key, HTML), rendered only when the key (everything the item
+        shows) is new; and the items to keep for the next render."""
+        members_see = meeting.is_live and context["sees_all"]
+        shown = {
+            "presenter": context["answers"],
+            "screen": context["answers"] if context["sees_all"] else [],
+            "members": context["answers"] if members_see else [],
+        }
+        fresh: dict[tuple, str] = {}
+        listed: dict[str, list[tuple]] = {}
+        for audience, answers in shown.items():
+            template = ANSWER_LISTS[audience][1]
+            pairs = []
+            for answer in answers:
+                key = (
+                    audience,
+                    answer.pk,
+                    answer.text,
+                    answer.participant.display_name,
+                    answer.participant.role,
+                    answer.like_count,
+                    answer.position,
+                    meeting.show_names,
+                    meeting.spotlight_id == answer.pk,
+                    meeting.control_version,
+                )
+                html = self.items.get(key) or fresh.get(key)
+                if html is None:
+                    html = render_to_string(template, {**context, "answer": answer}).strip()
+                fresh[key] = html
+                pairs.append((key, html))
+            listed[audience] = pairs
+            htmls = [html for _key, html in pairs]
+            if audience == "screen" and not meeting.sort_by_likes:
+                htmls.reverse()
+            context[ITEMS_CONTEXT[audience]] = mark_safe("".join(htmls))  # noqa: S308 rendered, escaped HTML
+        return listed, fresh
+
+    def _people(self, meeting: Meeting, context: dict) -> str:
+        people = context["participants"]
+        key = tuple((p.pk, p.display_name, p.role) for p in people)
+        if self.people is None or self.people[0] != key:
+            html = "".join(
+                render_to_string(f"{PRESENT_TEMPLATE}#person", {**context, "person": person}).strip()
+                for person in people
+            )
+            self.people = (key, mark_safe(html))  # noqa: S308 rendered, escaped HTML
+        return self.people[1]
+
+
+# One per meeting this process renders; a process renders the meetings whose changes it took.
+_memories: dict[int, RenderMemory] = {}
 
 
 def _release_connection() -> None:
@@ -266,11 +465,13 @@ class StateStore:
         return version
 
     def clear(self) -> None:
+        _memories.clear()
         self._states.clear()
         self._versions.clear()
         self._locks.clear()
 
     def forget(self, meeting_id: int) -> None:
+        _memories.pop(meeting_id, None)
         self._states.pop(meeting_id, None)
         self._versions.pop(meeting_id, None)
 

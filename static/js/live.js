@@ -143,6 +143,11 @@
         reconnect(); // this screen missed a push: the stream sends the whole state on connect
       }
     });
+    // A change this screen shows no differently: it now shows that version all the same.
+    eventSource.addEventListener("version", function (event) {
+      lastMessageAt = Date.now();
+      shownVersion = Math.max(shownVersion, Number(event.data) || 0);
+    });
     eventSource.addEventListener("removed", function () {
       eventSource.close();
       window.location.reload(); // the page then says the host removed this person
@@ -209,6 +214,16 @@
     if (version && version < shownVersion) {
       event.preventDefault(); // an older state overtaken by a newer one
       return;
+    }
+    if (event.detail && event.detail.type === "delta") {
+      // What changed since one version: it applies only to a screen that shows that version. The
+      // stream sends it only then; should this screen be elsewhere, it takes the whole state afresh.
+      var base = /^<!--base:(\d+)-->/.exec(event.detail.data || "");
+      if (!base || Number(base[1]) !== shownVersion) {
+        event.preventDefault();
+        reconnect();
+        return;
+      }
     }
     shownVersion = Math.max(shownVersion, version);
     keepPlace.before();
@@ -368,7 +383,8 @@
     var stage = document.querySelector("[data-live-stage]");
     if (stage) {
       var question = stage.getAttribute("data-question-id");
-      var count = Number(stage.getAttribute("data-answer-count")) || 0;
+      var counter = document.querySelector("[data-answer-count]");
+      var count = counter ? Number(counter.getAttribute("data-answer-count")) || 0 : 0;
       if (currentQuestion !== null && question !== currentQuestion && question) {
         announce(
           "Question " + stage.getAttribute("data-question-number") + ": " + stage.getAttribute("data-question-text")

@@ -103,8 +103,12 @@ class Stream:
             self.finished = True
             await self.inbox.put({"type": "http.disconnect"})  # as the server says once a response ends
 
-    async def next_event(self, timeout: float = 2.0, name: str | None = None) -> dict[str, str]:
-        """The next event (of `name`, when given): its fields, with every data line joined."""
+    async def next_event(
+        self, timeout: float = 2.0, name: str | tuple[str, ...] | None = None
+    ) -> dict[str, str]:
+        """The next event (of `name`, or of one of the names, when given): its fields, with every data
+        line joined."""
+        names = (name,) if isinstance(name, str) else name
 
         async def read() -> dict[str, str]:
             while True:
@@ -117,17 +121,18 @@ class Stream:
                 for line in block.splitlines():
                     key, _, value = line.partition(": ")
                     fields[key] = f"{fields[key]}\n{value}" if key == "data" and key in fields else value
-                if "event" in fields and (name is None or fields["event"] == name):
+                if "event" in fields and (names is None or fields["event"] in names):
                     return fields
 
         return await asyncio.wait_for(read(), timeout)
 
     async def event_with(self, text: str, name: str, timeout: float = 2.0) -> dict[str, str]:
-        """Read on until an event `name` whose HTML holds `text`."""
+        """Read on until an event `name` whose HTML holds `text`, or a "delta" that does (what changed
+        since the version before, as out-of-band swaps: new answers, counts)."""
 
         async def read() -> dict[str, str]:
             while True:
-                event = await self.next_event(timeout=timeout, name=name)
+                event = await self.next_event(timeout=timeout, name=(name, "delta"))
                 if text in event.get("data", ""):
                     return event
 
@@ -194,11 +199,8 @@ def test_the_presenter_gets_the_rendered_state_on_connect_then_each_change(host,
         assert "Next question" in first["data"]
         guest = await sync_to_async(live_meeting.add_guest)("Kathy")
         await sync_to_async(post_answer)(guest, "Hailsham felt like a boarding school")
-        latest = await sync_to_async(Meeting.objects.get)(pk=live_meeting.pk)
-        pushed = await stream.next_event(name="live")
-        while int(pushed["id"]) < latest.version:
-            pushed = await stream.next_event(name="live")
-        assert "Hailsham felt like a boarding school" in pushed["data"]
+        pushed = await stream.event_with("Hailsham felt like a boarding school", name="live")
+        assert int(pushed["id"]) > int(first["id"])
         await stream.disconnect()
         assert not consumers.open_streams
 
@@ -525,3 +527,83 @@ def test_the_pages_connect_to_their_streams(host_client, member_client, live_mee
     assert f'sse-connect="{events_url(live_meeting, "presenter")}"' in presenter
     screen = host_client.get(reverse("sessions:screen", args=[live_meeting.pk])).content.decode()
     assert f'sse-connect="{events_url(live_meeting, "screen")}"' in screen
+
+
+# ---------- What a push carries: what changed since the version a screen shows ----------
+
+
+def test_a_new_answer_reaches_a_phone_that_shows_the_version_before_as_that_answer_alone(live_meeting):
+    guest = live_meeting.add_guest("Kathy")
+    post_answer(guest, "The first answer, already on every phone")
+    cookie = session_cookie(seat=live_meeting.add_guest("Ruth"))
+
+    async def scenario():
+        stream = await Stream(events_url(live_meeting), cookie).open()
+        shown = await stream.next_event(name="answers")
+        assert "The first answer" in shown["data"]
+        await sync_to_async(post_answer)(guest, "A second answer, the only thing new")
+        delta = await stream.next_event(name="delta")
+        assert delta["data"].startswith(f"<!--base:{shown['id']}-->")
+        assert 'hx-swap-oob="beforeend:#member-answer-list"' in delta["data"]
+        assert "A second answer, the only thing new" in delta["data"]
+        assert "The first answer" not in delta["data"]  # the list is not sent again
+        stage = await stream.next_event(name="stage")  # the count went up: the small stage goes whole
+        assert stage["id"] == delta["id"] and "2 answers" in stage["data"]
+        await stream.disconnect()
+
+    run(scenario)
+
+
+def test_a_like_changes_the_one_answer_in_place_on_the_audience_screen(host, live_meeting):
+    guest = live_meeting.add_guest("Kathy")
+    liked = post_answer(guest, "Liked on the screen")
+    post_answer(live_meeting.add_guest("Ruth"), "Not liked")
+    cookie = session_cookie(host)
+
+    async def scenario():
+        stream = await Stream(events_url(live_meeting, "screen"), cookie).open()
+        await stream.next_event(name="screen")
+        await sync_to_async(liked.likes.create)(participant=guest)
+        await sync_to_async(live_state.changed)(live_meeting.pk)
+        delta = await stream.next_event(name="delta")
+        assert (
+            f'<li hx-swap-oob="true" class="audience__answer" id="audience-answer-{liked.pk}">'
+            in delta["data"]
+        )
+        assert "1 like" in delta["data"] and "Not liked" not in delta["data"]
+        await stream.disconnect()
+
+    run(scenario)
+
+
+def test_a_stream_that_missed_a_push_is_sent_the_whole_state_not_what_changed_since(
+    live_meeting, monkeypatch
+):
+    guest = live_meeting.add_guest("Kathy")
+    post_answer(guest, "Answer one")
+    cookie = session_cookie(seat=live_meeting.add_guest("Ruth"))
+
+    async def scenario():
+        stream = await Stream(events_url(live_meeting), cookie).open()
+        await stream.next_event(name="answers")
+        layer = live_state.get_channel_layer()
+        send = layer.group_send
+        lost = []
+
+        async def lose_once(group, message):
+            if not lost:
+                lost.append(message["version"])
+                return None
+            return await send(group, message)
+
+        monkeypatch.setattr(layer, "group_send", lose_once)
+        await sync_to_async(post_answer)(guest, "Answer two, whose push is lost")
+        await asyncio.sleep(0.2)
+        await sync_to_async(post_answer)(guest, "Answer three")
+        whole = await stream.event_with("Answer three", "answers", timeout=3)
+        # Built on a version this phone never saw, the delta would be wrong: the list comes whole.
+        assert whole["event"] == "answers"
+        assert "Answer one" in whole["data"] and "Answer two" in whole["data"]
+        await stream.disconnect()
+
+    run(scenario)
