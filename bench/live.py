@@ -320,11 +320,11 @@ class Screen:
 
     def look(self) -> None:
         """Note every sent answer whose text is now on the screen."""
+        text = self.page.take_inserted()
         pending = [post for post in self.board.sent if post.number not in self.delivered]
         if not pending:
             return
         now = time.monotonic()
-        text = self.page.text()
         for post in pending:
             if post.text in text:
                 self.delivered[post.number] = now - post.sent_at

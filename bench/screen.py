@@ -256,6 +256,10 @@ class HtmxPage:
         self.root = lxml.html.document_fromstring(html)
         self.unsupported: set[str] = set()
         self._in_flight: dict[lxml.html.HtmlElement, Fetch | None] = {}
+        # The text each swap put into the page since `take_inserted()`: an answer shows up on a screen
+        # in what a swap brought, so a screen looks there and not through its whole page each time.
+        self._inserted: list[str] = []
+        self._sse_swapping: list | None = None  # the elements with sse-swap, until a swap brings others
         connects = _SSE_CONNECT(self.root)
         self.stream_element = connects[0] if connects else None
         if len(connects) > 1:
@@ -284,6 +288,11 @@ class HtmxPage:
     def select(self, selector: str) -> list:
         return css(selector)(self.root)
 
+    def take_inserted(self) -> str:
+        """The text the swaps since the last call put into the page."""
+        text, self._inserted = "\n".join(self._inserted), []
+        return text
+
     # Events.
 
     def handle_event(self, event: SseEvent) -> tuple[bool, list[Fetch]]:
@@ -292,9 +301,11 @@ class HtmxPage:
         changed = False
         if self.stream_element is None:
             return False, []
+        if self._sse_swapping is None:
+            self._sse_swapping = _SSE_SWAP(self.root)
         swapping = [
             element
-            for element in _SSE_SWAP(self.root)
+            for element in self._sse_swapping
             if event.name in [name.strip() for name in attribute(element, "sse-swap").split(",")]
             and self._under_stream(element)
         ]
@@ -442,8 +453,11 @@ class HtmxPage:
         if style == "textContent":
             _clear(target)
             target.text = html
+            self._inserted.append(html)
             return
         fragment = parse_fragment(html)
+        if "sse-swap" in html:
+            self._sse_swapping = None  # new elements may listen to the stream
         self._swap_out_of_band(fragment)
         if select:
             chosen = lxml.html.Element("div")
@@ -493,8 +507,11 @@ class HtmxPage:
 
     def _swap_fragment(self, target, style: str, fragment) -> None:
         parent = target.getparent()
-        if style == "none":
+        if style in ("none", "delete"):
+            if style == "delete":
+                target.drop_tree()
             return
+        self._inserted.append(fragment.text_content())
         if style == "innerHTML":
             _clear(target)
             _insert_at(target, 0, fragment)
@@ -524,5 +541,3 @@ class HtmxPage:
                     nodes[-1].tail = (nodes[-1].tail or "") + old_tail
                 else:
                     target.tail = (target.tail or "") + old_tail
-        elif style == "delete":
-            target.drop_tree()

@@ -134,6 +134,23 @@ def test_out_of_band_styles_and_selectors_are_honoured():
     assert page.select("#stage")[0].text_content() == "Q"
 
 
+def test_a_screen_reads_only_what_a_swap_put_in_the_page_and_an_out_of_band_part_with_no_target_is_not():
+    page = pushed_page()
+    page.take_inserted()
+    page.handle_event(
+        SseEvent(
+            "stage",
+            '<h2>Q2</h2><div hx-swap-oob="beforeend:#answers"><li>Arrived</li></div>'
+            '<div hx-swap-oob="beforeend:#no-such-list"><li>Nowhere</li></div>'
+            '<li id="answer-gone" hx-swap-oob="delete"></li>',
+        )
+    )
+    inserted = page.take_inserted()
+    assert "Arrived" in inserted and "Q2" in inserted
+    assert "Nowhere" not in inserted and "Nowhere" not in page.text()
+    assert page.take_inserted() == ""  # each swap's text is read once
+
+
 # ---------- Fetched regions (hx-trigger="sse:…" and hx-get) ----------
 
 FETCHING_PAGE = """<!doctype html><html><body>
