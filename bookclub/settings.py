@@ -217,7 +217,7 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "bookclub.channel_layers.InMemoryChannelLayer"}}
 # Seconds between heartbeats on a live stream; each carries the meeting's version, so a screen that
 # missed a push notices within one beat and reconnects for the whole current state.
 LIVE_HEARTBEAT_SECONDS = envfloat("LIVE_HEARTBEAT_SECONDS", 15)

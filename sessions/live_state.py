@@ -293,7 +293,7 @@ class RenderMemory:
         listed, fresh_items = self._items(meeting, context)
         context["people_items"] = self._people(meeting, context)
         frame_context = {**context, "answers": [], "newest_first": [], "answer_count": 0, "more_answers": 0}
-        for audience, items in ITEMS_CONTEXT.items():
+        for items in ITEMS_CONTEXT.values():
             frame_context[items] = ""
         events: dict[str, bytes] = {}
         updates: dict[str, bytes] = {}
@@ -396,7 +396,9 @@ class RenderMemory:
             htmls = [html for _key, html in pairs]
             if audience == "screen" and not meeting.sort_by_likes:
                 htmls.reverse()
-            context[ITEMS_CONTEXT[audience]] = mark_safe("".join(htmls))  # noqa: S308 rendered, escaped HTML
+            context[ITEMS_CONTEXT[audience]] = mark_safe(
+                "".join(htmls)
+            )  # items the templates rendered and escaped
         return listed, fresh
 
     def _people(self, meeting: Meeting, context: dict) -> str:
@@ -407,7 +409,7 @@ class RenderMemory:
                 render_to_string(f"{PRESENT_TEMPLATE}#person", {**context, "person": person}).strip()
                 for person in people
             )
-            self.people = (key, mark_safe(html))  # noqa: S308 rendered, escaped HTML
+            self.people = (key, mark_safe(html))  # rendered and escaped by the template
         return self.people[1]
 
 
