@@ -107,7 +107,9 @@ def sse_event(name: str, data: str, event_id: int | None = None) -> str:
     lines = [f"event: {name}"]
     if event_id is not None:
         lines.append(f"id: {event_id}")
-    lines.extend(f"data: {line}" for line in data.split("\n"))
+    # Templates' indentation and blank lines are a third of a region's bytes, and every screen gets
+    # them; pushed regions hold no <pre> or <textarea>, where they would matter.
+    lines.extend(f"data: {line.lstrip()}" for line in data.split("\n") if line.strip() or not data)
     return "\n".join(lines) + "\n\n"
 
 
@@ -226,6 +228,8 @@ def render_state(pk: int) -> LiveState:
             context["time_left_display"] = ""
         memory = _memories.get(pk) or _memories.setdefault(pk, RenderMemory(pk))
         rendered = memory.render(meeting, context)
+        if meeting.is_ended:
+            _memories.pop(pk, None)  # nothing follows an end: a screen that comes back gets it whole
         removed = frozenset(p.pk for p in context["removed_participants"])
         return LiveState(
             pk,
