@@ -290,9 +290,13 @@ def questions_context(
     error: str = "",
     edit_error: dict | None = None,
     add_error: dict | None = None,
+    focus: tuple[int, str] | None = None,
 ) -> dict:
     """What the "questions" partial needs: hosts see every question with its controls; members see the
-    questions still in the meeting with forms to answer ahead while it is scheduled."""
+    questions still in the meeting with forms to answer ahead while it is scheduled.
+
+    `focus` (a question's id and the control the host used) says which control gets the focus back
+    when htmx swaps the list in (an `autofocus` attribute, which htmx honours)."""
     questions_query = meeting.questions.all()
     if not is_host:
         questions_query = questions_query.filter(skipped=False)
@@ -310,6 +314,10 @@ def questions_context(
         question.number = None if question.skipped else number
         # A fresh token per form: a double click then saves the answer once.
         question.client_token = uuid.uuid4()
+    focus_id = _focus_id(meeting, questions, *focus) if focus else ""
+    for question in questions:
+        prefix = f"question-{question.pk}-"
+        question.focus = focus_id.removeprefix(prefix) if focus_id.startswith(prefix) else ""
     return {
         "meeting": meeting,
         "questions": questions,
@@ -321,7 +329,31 @@ def questions_context(
         "questions_error": error,
         "edit_error": edit_error or {},
         "add_error": add_error or {},
+        "questions_focus": focus_id,
     }
+
+
+# The control that takes the focus after a change, by preference: a question moved to the top has no
+# "Move up" any more, so its "Move down" has it; the question on screen has no "Skip".
+_FOCUS_ORDER = {"up": ("up", "down", "edit"), "down": ("down", "up", "edit"), "skip": ("skip", "edit")}
+
+
+def _focus_id(meeting: Meeting, questions: list[MeetingQuestion], question_id: int, control: str) -> str:
+    """The id of the control that gets the focus after a question change, as the list now stands."""
+    if control == "add":
+        return "new-question"
+    index = next((i for i, question in enumerate(questions) if question.pk == question_id), None)
+    if index is None:
+        return "questions-heading"
+    question = questions[index]
+    shown = {
+        "up": index > 0,
+        "down": index < len(questions) - 1,
+        "skip": question.skipped or not meeting.is_live or question.pk != meeting.current_question_id,
+        "edit": True,
+    }
+    control = next(name for name in _FOCUS_ORDER.get(control, ("edit",)) if shown[name])
+    return f"question-{question_id}-{control}"
 
 
 @require_POST
@@ -333,7 +365,7 @@ def question_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         meeting.add_question(text)
     except ValidationError as error:
         return _questions_refused(request, meeting, membership, error, add_error={"text": text})
-    return _questions_changed(request, meeting, "Question added at the end.")
+    return _questions_changed(request, meeting, "Question added at the end.", focus=(0, "add"))
 
 
 @require_POST
@@ -347,7 +379,7 @@ def question_edit(request: HtmxHttpRequest, pk: int, question_id: int) -> HttpRe
     except ValidationError as error:
         edit_error = {"question_id": question.pk, "text": text}
         return _questions_refused(request, meeting, membership, error, edit_error=edit_error)
-    return _questions_changed(request, meeting, "Question reworded.")
+    return _questions_changed(request, meeting, "Question reworded.", focus=(question.pk, "edit"))
 
 
 @require_POST
@@ -362,7 +394,9 @@ def question_move(request: HtmxHttpRequest, pk: int, question_id: int) -> HttpRe
         meeting.move_question(question, direction)
     except ValidationError as error:
         return _questions_refused(request, meeting, membership, error)
-    return _questions_changed(request, meeting, f"Question moved {direction}.")
+    return _questions_changed(
+        request, meeting, f"Question moved {direction}.", focus=(question.pk, direction)
+    )
 
 
 @require_POST
@@ -378,7 +412,8 @@ def question_skip(request: HtmxHttpRequest, pk: int, question_id: int) -> HttpRe
         question.set_skipped(skipped)
     except ValidationError as error:
         return _questions_refused(request, meeting, membership, error)
-    return _questions_changed(request, meeting, "Question skipped." if skipped else "Question back in.")
+    status = "Question skipped." if skipped else "Question back in."
+    return _questions_changed(request, meeting, status, focus=(question.pk, "skip"))
 
 
 def _question_of(meeting: Meeting, question_id: int) -> MeetingQuestion:
@@ -392,13 +427,21 @@ def _next_url(request: HttpRequest, meeting: Meeting) -> str:
     return safe_next(request, request.POST.get("next", "")) or meeting.get_absolute_url()
 
 
-def _questions_changed(request: HtmxHttpRequest, meeting: Meeting, status: str) -> HttpResponse:
+def _questions_changed(
+    request: HtmxHttpRequest, meeting: Meeting, status: str, *, focus: tuple[int, str]
+) -> HttpResponse:
+    next_url = _next_url(request, meeting)
     if request.htmx:
-        next_url = _next_url(request, meeting)
-        context = questions_context(request, meeting, is_host=True, next_url=next_url, status=status)
+        context = questions_context(
+            request, meeting, is_host=True, next_url=next_url, status=status, focus=focus
+        )
         return render(request, DETAIL_TEMPLATE + "#questions", context)
     messages.success(request, status)
-    return redirect(_next_url(request, meeting))
+    if next_url == meeting.get_absolute_url():
+        # Without JavaScript, a fragment naming the control: browsers focus it and scroll to it.
+        questions = list(meeting.questions.only("pk", "skipped"))
+        next_url += "#" + _focus_id(meeting, questions, *focus)
+    return redirect(next_url)
 
 
 def _questions_refused(

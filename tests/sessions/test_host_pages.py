@@ -1,0 +1,139 @@
+"""The host's pages in everyday use: where the focus goes after a change to tonight's questions or the
+member list, errors that are announced, the join link before the start, the time zone of a new club,
+meetings scheduled for now and how long a past meeting ran.
+
+The first part drives the views with the test client (what the server sends: `autofocus`, `role=alert`,
+fragments); the browser part checks what a keyboard user then gets, with and without JavaScript.
+"""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from sessions.models import Meeting
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def url(name: str, *args) -> str:
+    return reverse(f"sessions:{name}", args=args)
+
+
+def autofocused(content: str) -> list[str]:
+    """The ids of the elements that carry `autofocus` in a page or fragment."""
+    return re.findall(r'<[a-z0-9]+ [^>]*?id="([^"]+)"[^>]*?\bautofocus\b', content)
+
+
+# ---------- Errors from "Add a question" and "Edit wording" ----------
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+def test_a_refused_new_question_is_announced_and_its_box_has_the_focus_and_the_text(
+    host_client, meeting, headers
+):
+    long_text = "Why? " * 250
+    response = host_client.post(url("question_add", meeting.pk), {"text": long_text}, **headers)
+    content = response.content.decode()
+    assert re.search(r'<p class="field__error" id="new-question-error" role="alert">[^<]*at most 1000', content)
+    assert autofocused(content) == ["new-question"]
+    assert f">{long_text}</textarea>" in content
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+def test_a_refused_wording_is_announced_and_its_box_has_the_focus_and_the_text(host_client, meeting, headers):
+    question = meeting.questions.last()
+    response = host_client.post(url("question_edit", meeting.pk, question.pk), {"text": "  "}, **headers)
+    content = response.content.decode()
+    error_id = f"question-wording-{question.pk}-error"
+    assert re.search(rf'id="{error_id}" role="alert">Write the question before saving it.', content)
+    assert autofocused(content) == [f"question-wording-{question.pk}"]
+    assert f'<details class="meeting-question__edit" open>' in content
+
+
+def test_a_change_refused_for_the_whole_meeting_takes_the_focus_to_the_questions_heading(
+    host_client, meeting
+):
+    question = meeting.questions.first()
+    meeting.start()
+    meeting.end()
+    response = host_client.post(url("question_move", meeting.pk, question.pk), {"direction": "down"}, **HTMX)
+    content = response.content.decode()
+    assert 'role="alert">' in content
+    assert autofocused(content) == ["questions-heading"]
+
+
+# ---------- After a change the focus stays on the question's control ----------
+
+
+@pytest.mark.parametrize(
+    ("which", "direction", "focused"),
+    [
+        (0, "down", "down"),
+        (2, "up", "up"),
+        (1, "up", "down"),  # now first: its "Move up" is gone
+        (1, "down", "up"),  # now last: its "Move down" is gone
+        (2, "down", "up"),  # already last: nothing moves, and there was never a "Move down"
+    ],
+    ids=["down", "up", "up-to-the-top", "down-to-the-bottom", "past-the-end"],
+)
+def test_after_a_move_htmx_puts_the_focus_on_the_moved_questions_button(
+    host_client, meeting, which, direction, focused
+):
+    question = list(meeting.questions.all())[which]
+    response = host_client.post(url("question_move", meeting.pk, question.pk), {"direction": direction}, **HTMX)
+    assert autofocused(response.content.decode()) == [f"question-{question.pk}-{focused}"]
+
+
+def test_without_javascript_a_move_comes_back_to_the_moved_questions_button(host_client, meeting):
+    first, second, _ = meeting.questions.all()
+    response = host_client.post(url("question_move", meeting.pk, first.pk), {"direction": "down"})
+    assert response.url == f"{url('meeting', meeting.pk)}#question-{first.pk}-down"
+    response = host_client.post(url("question_move", meeting.pk, second.pk), {"direction": "up"})
+    assert response.url == f"{url('meeting', meeting.pk)}#question-{second.pk}-down"
+    page = host_client.get(url("meeting", meeting.pk)).content.decode()
+    assert f'id="question-{second.pk}-down"' in page
+    assert autofocused(page) == []  # the fragment does it; autofocus would fight it
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+def test_saving_the_wording_comes_back_to_its_edit_wording(host_client, meeting, headers):
+    question = meeting.questions.last()
+    response = host_client.post(
+        url("question_edit", meeting.pk, question.pk), {"text": "How did the ending land?"}, **headers
+    )
+    edit = f"question-{question.pk}-edit"
+    if headers:
+        assert autofocused(response.content.decode()) == [edit]
+    else:
+        assert response.url == f"{url('meeting', meeting.pk)}#{edit}"
+    page = host_client.get(url("meeting", meeting.pk)).content.decode()
+    assert re.search(rf'<summary id="{edit}"[^>]*>Edit wording</summary>', page)
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+def test_after_adding_a_question_the_box_is_ready_for_the_next(host_client, meeting, headers):
+    response = host_client.post(url("question_add", meeting.pk), {"text": "One more?"}, **headers)
+    if headers:
+        assert autofocused(response.content.decode()) == ["new-question"]
+    else:
+        assert response.url == f"{url('meeting', meeting.pk)}#new-question"
+
+
+def test_skipping_comes_back_to_the_same_button_now_called_unskip(host_client, meeting):
+    question = meeting.questions.first()
+    response = host_client.post(url("question_skip", meeting.pk, question.pk), {"skipped": "true"}, **HTMX)
+    content = response.content.decode()
+    assert autofocused(content) == [f"question-{question.pk}-skip"]
+    response = host_client.post(url("question_skip", meeting.pk, question.pk), {"skipped": "true"})
+    assert response.url.endswith(f"#question-{question.pk}-skip")
+
+
+def test_changes_sent_from_another_page_of_ours_go_back_there_without_a_fragment(host_client, live_meeting):
+    question = live_meeting.questions.last()
+    present = url("present", live_meeting.pk)
+    response = host_client.post(
+        url("question_move", live_meeting.pk, question.pk), {"direction": "up", "next": present}
+    )
+    assert response.url == present
