@@ -137,3 +137,140 @@ def test_changes_sent_from_another_page_of_ours_go_back_there_without_a_fragment
         url("question_move", live_meeting.pk, question.pk), {"direction": "up", "next": present}
     )
     assert response.url == present
+
+
+# ---------- In the browser: where a keyboard user's focus goes ----------
+
+
+
+def in_browser(test):
+    """A browser test: headless Chromium against the live server, which needs a transactional database."""
+    return pytest.mark.browser(pytest.mark.django_db(transaction=True)(test))
+
+
+def expect(*args, **kwargs):
+    # Imported late, like the browser itself: without Playwright installed the module still collects.
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(*args, **kwargs)
+
+
+def open_as(browser, live_server, user, *, javascript: bool = True, **options):
+    from django.test import Client
+
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=javascript, **options)
+    client = Client()
+    client.force_login(user)
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    return page
+
+
+@pytest.fixture
+def host_page(browser, live_server, host):
+    page = open_as(browser, live_server, host)
+    yield page
+    page.context.close()
+
+
+@pytest.fixture
+def host_page_without_js(browser, live_server, host):
+    page = open_as(browser, live_server, host, javascript=False)
+    yield page
+    page.context.close()
+
+
+def ready(page) -> None:
+    """htmx is loaded, has wired up the page and finished any swap."""
+    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
+
+
+def same_document(page) -> bool:
+    return page.evaluate("() => window.sameDocument === true")
+
+
+def press(page, selector: str, key: str = "Enter") -> None:
+    page.locator(selector).focus()
+    page.keyboard.press(key)
+
+
+@in_browser
+@pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-js"])
+def test_moving_a_question_to_the_top_leaves_the_focus_on_its_other_move_button(
+    request, meeting, javascript
+):
+    page = request.getfixturevalue("host_page" if javascript else "host_page_without_js")
+    second = list(meeting.questions.all())[1]
+    page.goto(url("meeting", meeting.pk))
+    if javascript:
+        ready(page)
+        page.evaluate("() => { window.sameDocument = true }")
+
+    press(page, f"#question-{second.pk}-up")
+
+    expect(page.locator(".meeting-question").first).to_have_id(f"question-{second.pk}")
+    expect(page.locator(":focus")).to_have_id(f"question-{second.pk}-down")
+    expect(page.locator(":focus")).to_be_in_viewport(ratio=1)
+    if javascript:
+        assert same_document(page)
+    else:
+        assert page.url.endswith(f"#question-{second.pk}-down")
+    expect(page.get_by_text("Question moved up.")).to_be_visible()
+
+
+@in_browser
+@pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-js"])
+def test_saving_the_wording_leaves_the_focus_on_its_edit_wording(request, meeting, javascript):
+    page = request.getfixturevalue("host_page" if javascript else "host_page_without_js")
+    last = meeting.questions.last()
+    page.goto(url("meeting", meeting.pk))
+    if javascript:
+        ready(page)
+
+    press(page, f"#question-{last.pk}-edit")
+    page.locator(f"#question-wording-{last.pk}").fill("How did the ending land?")
+    press(page, f"#question-{last.pk}-save")
+
+    expect(page.locator(f"#question-text-{last.pk}")).to_have_text("How did the ending land?")
+    expect(page.locator(":focus")).to_have_id(f"question-{last.pk}-edit")
+    expect(page.locator(":focus")).to_be_in_viewport(ratio=1)
+
+
+@in_browser
+@pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-js"])
+def test_a_refused_new_question_is_an_alert_and_the_focus_and_the_text_stay_in_its_box(
+    request, meeting, javascript
+):
+    page = request.getfixturevalue("host_page" if javascript else "host_page_without_js")
+    page.goto(url("meeting", meeting.pk))
+    if javascript:
+        ready(page)
+    too_long = "Why? " * 250
+
+    page.locator("#new-question").fill(too_long)
+    press(page, "#question-add")
+
+    expect(page.get_by_role("alert")).to_contain_text("at most 1000 characters")
+    expect(page.locator(":focus")).to_have_id("new-question")
+    expect(page.locator("#new-question")).to_have_value(too_long)
+    expect(page.locator("#new-question")).to_have_accessible_description(re.compile("at most 1000"))
+
+
+@in_browser
+def test_a_refused_wording_is_an_alert_and_the_focus_stays_in_its_box(host_page, meeting):
+    first = meeting.questions.first()
+    host_page.goto(url("meeting", meeting.pk))
+    ready(host_page)
+
+    press(host_page, f"#question-{first.pk}-edit")
+    host_page.locator(f"#question-wording-{first.pk}").fill("   ")
+    press(host_page, f"#question-{first.pk}-save")
+
+    expect(host_page.get_by_role("alert")).to_have_text("Write the question before saving it.")
+    expect(host_page.locator(":focus")).to_have_id(f"question-wording-{first.pk}")
