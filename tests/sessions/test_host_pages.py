@@ -139,6 +139,54 @@ def test_changes_sent_from_another_page_of_ours_go_back_there_without_a_fragment
     assert response.url == present
 
 
+
+# ---------- Removing a member from the club page ----------
+
+
+@pytest.fixture
+def readers(club):
+    """The club with two more members after milo: hana (host), milo, nell, otto."""
+    from django.contrib.auth.models import User
+
+    for name in ("nell", "otto"):
+        club.join(User.objects.create_user(name))
+    return {m.user.username: m for m in club.memberships.select_related("user")}
+
+
+def test_after_removing_a_member_htmx_puts_the_focus_on_the_next_members_remove(host_client, club, readers):
+    response = host_client.post(url("member_remove", club.slug, readers["milo"].pk), **HTMX)
+    assert autofocused(response.content.decode()) == [f"member-{readers['nell'].pk}-remove"]
+
+
+def test_after_removing_the_last_in_the_list_the_focus_goes_to_the_one_before(host_client, club, readers):
+    response = host_client.post(url("member_remove", club.slug, readers["otto"].pk), **HTMX)
+    assert autofocused(response.content.decode()) == [f"member-{readers['nell'].pk}-remove"]
+
+
+def test_after_removing_everyone_else_the_focus_goes_to_the_hosts_own_role_button(host_client, club, member):
+    milo = club.memberships.get(user=member)
+    response = host_client.post(url("member_remove", club.slug, milo.pk), **HTMX)
+    hana = club.memberships.get()
+    assert autofocused(response.content.decode()) == [f"member-{hana.pk}-role"]
+
+
+def test_without_javascript_a_removal_comes_back_to_the_next_members_remove(host_client, club, readers):
+    response = host_client.post(url("member_remove", club.slug, readers["milo"].pk))
+    assert response.url == f"{club.get_absolute_url()}#member-{readers['nell'].pk}-remove"
+    page = host_client.get(response.url).content.decode()
+    assert f'id="member-{readers["nell"].pk}-remove"' in page
+    assert autofocused(page) == []
+
+
+def test_a_co_host_who_removes_themselves_has_left_and_goes_home(club, member, readers):
+    from tests.sessions.conftest import client_for
+
+    readers["milo"].set_role("host")
+    response = client_for(member).post(url("member_remove", club.slug, readers["milo"].pk), follow=True)
+    assert response.redirect_chain == [(reverse("home"), 302)]
+    assert "You left Tuesday Readers." in response.content.decode()
+
+
 # ---------- In the browser: where a keyboard user's focus goes ----------
 
 
@@ -274,3 +322,21 @@ def test_a_refused_wording_is_an_alert_and_the_focus_stays_in_its_box(host_page,
 
     expect(host_page.get_by_role("alert")).to_have_text("Write the question before saving it.")
     expect(host_page.locator(":focus")).to_have_id(f"question-wording-{first.pk}")
+
+
+@in_browser
+@pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-js"])
+def test_removing_a_member_by_keyboard_leaves_the_focus_on_the_next_members_remove(
+    request, club, readers, javascript
+):
+    page = request.getfixturevalue("host_page" if javascript else "host_page_without_js")
+    page.on("dialog", lambda dialog: dialog.accept())  # "Remove milo from Tuesday Readers?"
+    page.goto(club.get_absolute_url())
+    if javascript:
+        ready(page)
+
+    press(page, f"#member-{readers['milo'].pk}-remove")
+
+    expect(page.get_by_text("Removed milo from the club.")).to_be_visible()
+    expect(page.locator(":focus")).to_have_id(f"member-{readers['nell'].pk}-remove")
+    expect(page.locator(":focus")).to_be_in_viewport(ratio=1)
