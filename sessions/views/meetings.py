@@ -41,7 +41,7 @@ _web_url = URLValidator(schemes=["http", "https"])
 @vary_on_headers("HX-Request")
 def meeting_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     club, _ = access.club_for_host(request, slug)
-    if request.method == "POST" and request.POST.get("action") != "pick":
+    if request.method == "POST" and request.POST.get("action") not in ("pick", "now"):
         form = MeetingCreateForm(request.POST, club=club)
         if form.is_valid():
             meeting = Meeting.schedule(club=club, by=request.user, **form.schedule_fields())
@@ -56,12 +56,15 @@ def meeting_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         guide = _chosen_guide(form, source.get("guide", ""))
         if guide is not None:
             form.initial["guide"] = guide.pk
+        if source.get("action") == "now":  # "Now" without JavaScript: the time filled in by the server
+            form.initial["starts_at"] = timezone.now()
+            form.fields["starts_at"].widget.attrs["autofocus"] = True
     context = {
         "form": form,
         "club": club,
         "meeting": None,
         "pool_guide": guide,
-        "pool": form.pool_rows(guide),
+        "pool": form.pool_rows(guide, sent=request.POST if request.method == "POST" else None),
     }
     if request.htmx and request.method == "GET" and "guide" in request.GET:
         return render(request, FORM_TEMPLATE + "#pool", context)

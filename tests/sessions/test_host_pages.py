@@ -36,7 +36,8 @@ def test_a_refused_new_question_is_announced_and_its_box_has_the_focus_and_the_t
     long_text = "Why? " * 250
     response = host_client.post(url("question_add", meeting.pk), {"text": long_text}, **headers)
     content = response.content.decode()
-    assert re.search(r'<p class="field__error" id="new-question-error" role="alert">[^<]*at most 1000', content)
+    error = r'<p class="field__error" id="new-question-error" role="alert">[^<]*at most 1000'
+    assert re.search(error, content)
     assert autofocused(content) == ["new-question"]
     assert f">{long_text}</textarea>" in content
 
@@ -49,7 +50,7 @@ def test_a_refused_wording_is_announced_and_its_box_has_the_focus_and_the_text(h
     error_id = f"question-wording-{question.pk}-error"
     assert re.search(rf'id="{error_id}" role="alert">Write the question before saving it.', content)
     assert autofocused(content) == [f"question-wording-{question.pk}"]
-    assert f'<details class="meeting-question__edit" open>' in content
+    assert '<details class="meeting-question__edit" open>' in content
 
 
 def test_a_change_refused_for_the_whole_meeting_takes_the_focus_to_the_questions_heading(
@@ -82,7 +83,9 @@ def test_after_a_move_htmx_puts_the_focus_on_the_moved_questions_button(
     host_client, meeting, which, direction, focused
 ):
     question = list(meeting.questions.all())[which]
-    response = host_client.post(url("question_move", meeting.pk, question.pk), {"direction": direction}, **HTMX)
+    response = host_client.post(
+        url("question_move", meeting.pk, question.pk), {"direction": direction}, **HTMX
+    )
     assert autofocused(response.content.decode()) == [f"question-{question.pk}-{focused}"]
 
 
@@ -139,7 +142,6 @@ def test_changes_sent_from_another_page_of_ours_go_back_there_without_a_fragment
     assert response.url == present
 
 
-
 # ---------- Removing a member from the club page ----------
 
 
@@ -187,8 +189,92 @@ def test_a_co_host_who_removes_themselves_has_left_and_goes_home(club, member, r
     assert "You left Tuesday Readers." in response.content.decode()
 
 
-# ---------- In the browser: where a keyboard user's focus goes ----------
+# ---------- A meeting for now ----------
 
+
+def local_now(club, minutes: int = 0):
+    from django.utils import timezone
+
+    return timezone.localtime(timezone.now() + timedelta(minutes=minutes), club.tzinfo)
+
+
+def test_now_without_javascript_fills_in_the_time_in_the_clubs_zone_and_keeps_the_rest(
+    host_client, club, guide
+):
+    club.time_zone = "Asia/Tokyo"
+    club.save()
+    first, second, third = guide.questions.order_by("position")
+    data = {
+        "action": "now",
+        "guide": guide.pk,
+        "pool_guide": guide.pk,
+        "questions": [first.pk, third.pk],
+        **{f"order-{q.pk}": n for n, q in enumerate([third, first, second], start=1)},
+        "starts_at": "",
+        "place": "The Crown",
+        "show_names": "on",
+        "answers_visible": "immediately",
+    }
+    before = local_now(club)
+    response = host_client.post(url("meeting_create", club.slug), data)
+    after = local_now(club)
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert not Meeting.objects.exists()
+    shown = re.search(r'<input type="datetime-local" name="starts_at" value="([^"]+)"[^>]*>', content)
+    assert shown[1] in {f"{before:%Y-%m-%dT%H:%M}", f"{after:%Y-%m-%dT%H:%M}"}
+    assert "autofocus" in shown[0]
+    assert 'value="The Crown"' in content
+    assert f'value="{third.pk}" id="pool-question-{third.pk}" checked' in content
+    assert f'value="{second.pk}" id="pool-question-{second.pk}">' in content  # still unticked
+    assert content.index(f"pool-question-{third.pk}") < content.index(f"pool-question-{first.pk}")
+    assert re.search(r'id="id_allow_guests"(?![^>]*checked)', content)
+
+
+def test_a_meeting_can_be_scheduled_for_a_few_minutes_ago(host_client, club, guide):
+    starts_at = f"{local_now(club, minutes=-3):%Y-%m-%dT%H:%M}"
+    response = host_client.post(
+        url("meeting_create", club.slug),
+        {"guide": guide.pk, "starts_at": starts_at, "answers_visible": "immediately"},
+    )
+    assert response.status_code == 302
+    assert Meeting.objects.get().starts_at <= local_now(club)
+
+
+def test_a_start_more_than_a_few_minutes_ago_is_still_refused(host_client, club, guide):
+    starts_at = f"{local_now(club, minutes=-10):%Y-%m-%dT%H:%M}"
+    response = host_client.post(
+        url("meeting_create", club.slug),
+        {"guide": guide.pk, "starts_at": starts_at, "answers_visible": "immediately"},
+    )
+    assert b"Pick a date and time in the future." in response.content
+    assert not Meeting.objects.exists()
+
+
+def test_the_new_meeting_form_offers_now_and_the_edit_form_does_not(host_client, club, meeting):
+    new = host_client.get(url("meeting_create", club.slug)).content.decode()
+    now = r'<button [^>]*name="action" value="now" formnovalidate[^>]*data-fill-now="id_starts_at"'
+    assert re.search(now, new)
+    assert f'data-time-zone="{club.time_zone}"' in new
+    edit = host_client.get(url("meeting_edit", meeting.pk)).content.decode()
+    assert 'value="now"' not in edit
+
+
+# ---------- A new club's time zone ----------
+
+
+def test_a_new_club_form_marks_its_zone_list_for_the_browsers_zone_but_a_sent_form_keeps_its_choice(
+    outsider_client,
+):
+    fresh = outsider_client.get(url("club_create")).content.decode()
+    assert re.search(r'<select name="time_zone"[^>]*data-browser-time-zone', fresh)
+    assert "js/time_zone" in fresh
+    sent = outsider_client.post(url("club_create"), {"name": "", "time_zone": "Europe/Oslo"}).content.decode()
+    assert "data-browser-time-zone" not in sent
+    assert '<option value="Europe/Oslo" selected>' in sent
+
+
+# ---------- In the browser: where a keyboard user's focus goes ----------
 
 
 def in_browser(test):
@@ -250,9 +336,7 @@ def press(page, selector: str, key: str = "Enter") -> None:
 
 @in_browser
 @pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-js"])
-def test_moving_a_question_to_the_top_leaves_the_focus_on_its_other_move_button(
-    request, meeting, javascript
-):
+def test_moving_a_question_to_the_top_leaves_the_focus_on_its_other_move_button(request, meeting, javascript):
     page = request.getfixturevalue("host_page" if javascript else "host_page_without_js")
     second = list(meeting.questions.all())[1]
     page.goto(url("meeting", meeting.pk))
@@ -340,3 +424,56 @@ def test_removing_a_member_by_keyboard_leaves_the_focus_on_the_next_members_remo
     expect(page.get_by_text("Removed milo from the club.")).to_be_visible()
     expect(page.locator(":focus")).to_have_id(f"member-{readers['nell'].pk}-remove")
     expect(page.locator(":focus")).to_be_in_viewport(ratio=1)
+
+
+@in_browser
+def test_a_new_club_starts_on_the_time_zone_the_browser_reports(browser, live_server, outsider, settings):
+    settings.TIME_ZONE = "Europe/Lisbon"
+    page = open_as(browser, live_server, outsider, timezone_id="Asia/Tokyo")
+    page.goto(url("club_create"))
+    expect(page.get_by_label("Time zone")).to_have_value("Asia/Tokyo")
+    page.get_by_label("Name").fill("Night Owls")
+    page.get_by_role("button", name="Create club").click()
+    expect(page.get_by_text("Meeting times are in Asia/Tokyo.")).to_be_visible()
+    page.context.close()
+
+
+@in_browser
+def test_without_javascript_a_new_club_starts_on_the_servers_time_zone(
+    browser, live_server, outsider, settings
+):
+    settings.TIME_ZONE = "Europe/Lisbon"
+    page = open_as(browser, live_server, outsider, javascript=False, timezone_id="Asia/Tokyo")
+    page.goto(url("club_create"))
+    expect(page.get_by_label("Time zone")).to_have_value("Europe/Lisbon")
+    page.context.close()
+
+
+@in_browser
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_now_fills_in_the_current_time_in_the_clubs_zone_and_the_meeting_can_be_scheduled(
+    browser, live_server, host, club, guide, javascript
+):
+    club.time_zone = "Asia/Tokyo"
+    club.save()
+    page = open_as(browser, live_server, host, javascript=javascript, timezone_id="America/New_York")
+    page.goto(url("meeting_create", club.slug))
+    page.get_by_label("Guide").select_option(label=guide.title)
+    if javascript:
+        ready(page)
+        page.evaluate("() => { window.sameDocument = true }")
+    else:
+        page.get_by_role("button", name="Show its questions").click()
+    before = f"{local_now(club):%Y-%m-%dT%H:%M}"
+
+    page.get_by_role("button", name="Now", exact=False).click()
+
+    field = page.get_by_label("Date and time")
+    expect(field).to_be_focused()
+    if javascript:
+        assert same_document(page)  # filled in by the page itself, not by a round trip
+    assert field.input_value() in {before, f"{local_now(club):%Y-%m-%dT%H:%M}"}
+    page.get_by_role("button", name="Schedule meeting").click()
+    expect(page.get_by_text("Meeting scheduled.")).to_be_visible()
+    assert Meeting.objects.get().starts_at <= local_now(club)
+    page.context.close()
