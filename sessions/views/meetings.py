@@ -23,7 +23,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from bookclub.http import HtmxHttpRequest, safe_next
+from bookclub.http import HtmxHttpRequest, absolute_url, safe_next
 from sessions import access
 from sessions.forms.meetings import MeetingCreateForm, MeetingForm
 from sessions.models import Answer, Meeting, MeetingQuestion, Membership, Rsvp
@@ -127,11 +127,20 @@ def _detail_context(request: HttpRequest, meeting: Meeting, membership: Membersh
         "guide_url": _guide_url(meeting),
         "is_host": membership.is_host,
         "place_url": _web_url_or_blank(meeting.place),
+        "join_url": _join_url(request, meeting),
         **_rsvp_context(request, meeting),
         **questions_context(request, meeting, is_host=membership.is_host),
     }
     context.update(extra)
     return context
+
+
+def _join_url(request: HttpRequest, meeting: Meeting) -> str:
+    """Shown from the start, not only on the presenter: hosts share it ahead, members open it on their
+    phones (on SITE_URL, as the presenter's QR code has it)."""
+    if meeting.is_ended:
+        return ""
+    return absolute_url(request, reverse("sessions:join_code", args=[meeting.join_code]))
 
 
 def _guide_url(meeting: Meeting) -> str:

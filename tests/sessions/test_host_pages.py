@@ -274,6 +274,112 @@ def test_a_new_club_form_marks_its_zone_list_for_the_browsers_zone_but_a_sent_fo
     assert '<option value="Europe/Oslo" selected>' in sent
 
 
+# ---------- The join link and code before the start ----------
+
+
+@pytest.mark.parametrize("viewer", ["host_client", "member_client"])
+def test_the_meeting_page_shows_its_join_link_and_code_before_the_start(request, meeting, viewer):
+    page = request.getfixturevalue(viewer).get(url("meeting", meeting.pk)).content.decode()
+    join_url = f"http://testserver{url('join_code', meeting.join_code)}"
+    assert f'id="join-link" value="{join_url}" readonly' in page
+    assert f'<strong class="join-details__value">{meeting.join_code}</strong>' in page
+
+
+def test_the_join_link_carries_the_site_url_when_one_is_set(host_client, meeting, settings):
+    settings.SITE_URL = "http://192.168.1.20:8000"
+    page = host_client.get(url("meeting", meeting.pk)).content.decode()
+    assert f'value="http://192.168.1.20:8000{url("join_code", meeting.join_code)}"' in page
+
+
+def test_hosts_are_told_who_the_code_lets_in(host_client, member_client, meeting):
+    assert "guests with a display name" in host_client.get(url("meeting", meeting.pk)).content.decode()
+    assert "pass it on to a guest" in member_client.get(url("meeting", meeting.pk)).content.decode()
+    meeting.allow_guests = False
+    meeting.save()
+    assert "only members get in" in host_client.get(url("meeting", meeting.pk)).content.decode()
+    assert "pass it on" not in member_client.get(url("meeting", meeting.pk)).content.decode()
+
+
+def test_an_ended_meeting_shows_no_join_code(host_client, meeting):
+    meeting.start()
+    meeting.end()
+    page = host_client.get(url("meeting", meeting.pk)).content.decode()
+    assert meeting.join_code not in page
+    assert 'id="join-link"' not in page
+
+
+# ---------- When an ended meeting ran ----------
+
+
+def ended_at(meeting, started: str, ended: str, day: int = 0) -> Meeting:
+    """End the meeting as if it had run from `started` to `ended` (club time, on its scheduled day)."""
+    from datetime import time
+
+    from django.utils import timezone
+
+    zone = meeting.club.tzinfo
+    scheduled_day = timezone.localtime(meeting.starts_at, zone).date() + timedelta(days=day)
+
+    def moment(clock: str):
+        return timezone.make_aware(timezone.datetime.combine(scheduled_day, time.fromisoformat(clock)), zone)
+
+    meeting.start()
+    meeting.end()
+    Meeting.objects.filter(pk=meeting.pk).update(started_at=moment(started), ended_at=moment(ended))
+    return Meeting.objects.get(pk=meeting.pk)
+
+
+def test_the_club_page_lists_an_ended_meeting_with_the_time_it_actually_ran(host_client, club, meeting):
+    club.time_zone = "Europe/Paris"
+    club.save()
+    ended_at(meeting, "19:02", "20:31")
+    page = host_client.get(club.get_absolute_url()).content.decode()
+    ran = re.search(r'<span class="meeting-list__ran">(.*?)</span>', page)[1]
+    assert re.sub(r"<[^>]+>", "", ran) == "Ran 19:02\u201320:31, 1 h 29 min"
+
+
+def test_the_meeting_page_says_when_it_ran_and_on_which_day_if_not_the_one_planned(host_client, meeting):
+    meeting = ended_at(meeting, "18:00", "20:00", day=-2)
+    page = host_client.get(url("meeting", meeting.pk)).content.decode()
+    ran = re.sub(r"<[^>]+>", "", re.search(r'<span class="meeting__ran">(.*?)</span>', page)[1])
+    started = timezone_local(meeting.started_at, meeting)
+    assert ran == f"Ran {started:%A} {started.day} {started:%B}, 18:00\u201320:00, 2 h"
+
+
+def timezone_local(moment, meeting):
+    from django.utils import timezone
+
+    return timezone.localtime(moment, meeting.club.tzinfo)
+
+
+@pytest.mark.parametrize(
+    ("minutes", "said"),
+    [(0.4, "under a minute"), (45, "45 min"), (60, "1 h"), (89, "1 h 29 min"), (150, "2 h 30 min")],
+)
+def test_lengths_of_time_read_in_hours_and_minutes(minutes, said):
+    from sessions.templatetags.meeting_times import hours_minutes
+
+    assert hours_minutes(timedelta(minutes=minutes)) == said
+
+
+def test_the_club_page_still_runs_7_queries_with_ended_meetings(
+    client, club, guide, host, django_assert_num_queries
+):
+    from django.utils import timezone
+
+    for days in range(12):
+        meeting = Meeting.schedule(
+            club=club, guide=guide, by=host, starts_at=timezone.now() + timedelta(days=days)
+        )
+        if days % 2:
+            meeting.start()
+            meeting.end()
+    client.force_login(host)
+    with django_assert_num_queries(7):
+        page = client.get(club.get_absolute_url()).content.decode()
+    assert page.count('class="meeting-list__ran"') == 6
+
+
 # ---------- In the browser: where a keyboard user's focus goes ----------
 
 
