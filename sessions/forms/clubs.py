@@ -37,3 +37,6 @@ class ClubForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].initial = default_time_zone()
+        if not self.is_bound:
+            # static/js/time_zone.js picks the zone the browser reports; a form sent back keeps its choice.
+            self.fields["time_zone"].widget.attrs["data-browser-time-zone"] = ""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django import forms
 from django.urls import reverse
@@ -14,6 +14,9 @@ from guides.models import Question as GuideQuestion
 from sessions.models import MAX_QUESTION_LENGTH, Club, Meeting
 
 PAST_DATE = "Pick a date and time in the future."
+# A meeting scheduled for "Now" starts in the minute the form was filled in, which may be a few minutes
+# ago by the time it is sent.
+START_GRACE = timedelta(minutes=5)
 
 
 class ClubDateTimeField(forms.DateTimeField):
@@ -74,7 +77,7 @@ class MeetingForm(forms.ModelForm):
 
     def clean_starts_at(self) -> datetime:
         starts_at = self.cleaned_data["starts_at"]
-        if starts_at != self._saved_start and starts_at <= timezone.now():
+        if starts_at != self._saved_start and starts_at < timezone.now() - START_GRACE:
             raise forms.ValidationError(PAST_DATE, code="past")
         return starts_at
 
@@ -193,9 +196,9 @@ class MeetingCreateForm(MeetingForm):
             self._pool = (guide.pk, list(guide.questions.order_by("position", "id")))
         return self._pool[1]
 
-    def _order(self, question: GuideQuestion) -> int:
+    def _order(self, question: GuideQuestion, data=None) -> int:
         try:
-            return int(self.data.get(f"order-{question.pk}", ""))
+            return int((self.data if data is None else data).get(f"order-{question.pk}", ""))
         except ValueError:
             return question.position
 
@@ -204,15 +207,18 @@ class MeetingCreateForm(MeetingForm):
         chosen = [q for q in self.pool(guide) if str(q.pk) in ticked]
         return sorted(chosen, key=lambda q: (self._order(q), q.position, q.pk))
 
-    def pool_rows(self, guide: Guide | None) -> list[dict]:
-        """Each of the guide's questions with its box and place, as the host last left them."""
+    def pool_rows(self, guide: Guide | None, sent=None) -> list[dict]:
+        """Each of the guide's questions with its box and place, as the host last left them (in this
+        form, or in `sent`, a form sent back without being checked: "Now" without JavaScript)."""
         if guide is None:
             return []
         questions = self.pool(guide)
-        if self.is_bound and self.data.get("pool_guide") == str(guide.pk):
-            ticked = set(self.data.getlist("questions"))
+        data = self.data if self.is_bound else sent
+        if data is not None and data.get("pool_guide") == str(guide.pk):
+            ticked = set(data.getlist("questions"))
             rows = [
-                {"question": q, "ticked": str(q.pk) in ticked, "order": self._order(q)} for q in questions
+                {"question": q, "ticked": str(q.pk) in ticked, "order": self._order(q, data)}
+                for q in questions
             ]
             rows.sort(key=lambda row: (row["order"], row["question"].position, row["question"].pk))
         else:

@@ -142,16 +142,18 @@ def member_role(request: HtmxHttpRequest, slug: str, membership_id: int) -> Http
 def member_remove(request: HtmxHttpRequest, slug: str, membership_id: int) -> HttpResponse:
     club, membership = access.club_for_host(request, slug)
     target = _member_of(club, membership_id)
+    # Both taken first: once deleted, the row has no pk.
+    removing_self, place = target.pk == membership.pk, _place_in_list(target)
     try:
         target.end()
     except ClubError as error:
         messages.error(request, str(error))
         return _after_member_change(request, club, membership, failed=True)
-    if target.pk == membership.pk:
+    if removing_self:
         messages.success(request, f"You left {club.name}.")
         return _client_redirect(request, reverse("home"))
     messages.success(request, f"Removed {target.user.get_username()} from the club.")
-    return _after_member_change(request, club, membership)
+    return _after_member_change(request, club, membership, removed_from=place)
 
 
 def _member_of(club: Club, membership_id: int) -> Membership:
@@ -159,12 +161,37 @@ def _member_of(club: Club, membership_id: int) -> Membership:
 
 
 def _after_member_change(
-    request: HtmxHttpRequest, club: Club, membership: Membership, *, failed: bool = False
+    request: HtmxHttpRequest,
+    club: Club,
+    membership: Membership,
+    *,
+    failed: bool = False,
+    removed_from: tuple | None = None,
 ) -> HttpResponse:
     if request.htmx:
         context = _members_context(club, membership)
+        if removed_from is not None:
+            _focus_after_removal(context["members"], membership, removed_from)
         return render(request, DETAIL_TEMPLATE + "#members", context, status=422 if failed else 200)
+    if removed_from is not None:  # without JavaScript a fragment names the control: browsers focus it
+        members = _members_context(club, membership)["members"]
+        focus = _focus_after_removal(members, membership, removed_from)
+        return redirect(f"{club.get_absolute_url()}#{focus}")
     return redirect(club)
+
+
+def _place_in_list(member: Membership) -> tuple:
+    """Where a member stands in the member list (as _members_context orders it)."""
+    return (member.role, member.joined_at, member.pk)
+
+
+def _focus_after_removal(members: list[Membership], membership: Membership, removed_from: tuple) -> str:
+    """Give the focus that the removed member's Remove button had to the next member's (the previous
+    one's at the end of the list); the host's own row has no Remove, so there it is the role button."""
+    after = [member for member in members if _place_in_list(member) > removed_from]
+    neighbour = after[0] if after else members[-1]
+    neighbour.focus = "role" if neighbour.pk == membership.pk else "remove"
+    return f"member-{neighbour.pk}-{neighbour.focus}"
 
 
 def _client_redirect(request: HtmxHttpRequest, url: str) -> HttpResponse:

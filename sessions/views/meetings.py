@@ -23,7 +23,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from bookclub.http import HtmxHttpRequest, safe_next
+from bookclub.http import HtmxHttpRequest, absolute_url, safe_next
 from sessions import access
 from sessions.forms.meetings import MeetingCreateForm, MeetingForm
 from sessions.models import Answer, Meeting, MeetingQuestion, Membership, Rsvp
@@ -41,7 +41,7 @@ _web_url = URLValidator(schemes=["http", "https"])
 @vary_on_headers("HX-Request")
 def meeting_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     club, _ = access.club_for_host(request, slug)
-    if request.method == "POST" and request.POST.get("action") != "pick":
+    if request.method == "POST" and request.POST.get("action") not in ("pick", "now"):
         form = MeetingCreateForm(request.POST, club=club)
         if form.is_valid():
             meeting = Meeting.schedule(club=club, by=request.user, **form.schedule_fields())
@@ -56,12 +56,15 @@ def meeting_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         guide = _chosen_guide(form, source.get("guide", ""))
         if guide is not None:
             form.initial["guide"] = guide.pk
+        if source.get("action") == "now":  # "Now" without JavaScript: the time filled in by the server
+            form.initial["starts_at"] = timezone.now()
+            form.fields["starts_at"].widget.attrs["autofocus"] = True
     context = {
         "form": form,
         "club": club,
         "meeting": None,
         "pool_guide": guide,
-        "pool": form.pool_rows(guide),
+        "pool": form.pool_rows(guide, sent=request.POST if request.method == "POST" else None),
     }
     if request.htmx and request.method == "GET" and "guide" in request.GET:
         return render(request, FORM_TEMPLATE + "#pool", context)
@@ -124,11 +127,20 @@ def _detail_context(request: HttpRequest, meeting: Meeting, membership: Membersh
         "guide_url": _guide_url(meeting),
         "is_host": membership.is_host,
         "place_url": _web_url_or_blank(meeting.place),
+        "join_url": _join_url(request, meeting),
         **_rsvp_context(request, meeting),
         **questions_context(request, meeting, is_host=membership.is_host),
     }
     context.update(extra)
     return context
+
+
+def _join_url(request: HttpRequest, meeting: Meeting) -> str:
+    """Shown from the start, not only on the presenter: hosts share it ahead, members open it on their
+    phones (on SITE_URL, as the presenter's QR code has it)."""
+    if meeting.is_ended:
+        return ""
+    return absolute_url(request, reverse("sessions:join_code", args=[meeting.join_code]))
 
 
 def _guide_url(meeting: Meeting) -> str:
@@ -290,9 +302,13 @@ def questions_context(
     error: str = "",
     edit_error: dict | None = None,
     add_error: dict | None = None,
+    focus: tuple[int, str] | None = None,
 ) -> dict:
     """What the "questions" partial needs: hosts see every question with its controls; members see the
-    questions still in the meeting with forms to answer ahead while it is scheduled."""
+    questions still in the meeting with forms to answer ahead while it is scheduled.
+
+    `focus` (a question's id and the control the host used) says which control gets the focus back
+    when htmx swaps the list in (an `autofocus` attribute, which htmx honours)."""
     questions_query = meeting.questions.all()
     if not is_host:
         questions_query = questions_query.filter(skipped=False)
@@ -310,6 +326,10 @@ def questions_context(
         question.number = None if question.skipped else number
         # A fresh token per form: a double click then saves the answer once.
         question.client_token = uuid.uuid4()
+    focus_id = _focus_id(meeting, questions, *focus) if focus else ""
+    for question in questions:
+        prefix = f"question-{question.pk}-"
+        question.focus = focus_id.removeprefix(prefix) if focus_id.startswith(prefix) else ""
     return {
         "meeting": meeting,
         "questions": questions,
@@ -321,7 +341,31 @@ def questions_context(
         "questions_error": error,
         "edit_error": edit_error or {},
         "add_error": add_error or {},
+        "questions_focus": focus_id,
     }
+
+
+# The control that takes the focus after a change, by preference: a question moved to the top has no
+# "Move up" any more, so its "Move down" has it; the question on screen has no "Skip".
+_FOCUS_ORDER = {"up": ("up", "down", "edit"), "down": ("down", "up", "edit"), "skip": ("skip", "edit")}
+
+
+def _focus_id(meeting: Meeting, questions: list[MeetingQuestion], question_id: int, control: str) -> str:
+    """The id of the control that gets the focus after a question change, as the list now stands."""
+    if control == "add":
+        return "new-question"
+    index = next((i for i, question in enumerate(questions) if question.pk == question_id), None)
+    if index is None:
+        return "questions-heading"
+    question = questions[index]
+    shown = {
+        "up": index > 0,
+        "down": index < len(questions) - 1,
+        "skip": question.skipped or not meeting.is_live or question.pk != meeting.current_question_id,
+        "edit": True,
+    }
+    control = next(name for name in _FOCUS_ORDER.get(control, ("edit",)) if shown[name])
+    return f"question-{question_id}-{control}"
 
 
 @require_POST
@@ -333,7 +377,7 @@ def question_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         meeting.add_question(text)
     except ValidationError as error:
         return _questions_refused(request, meeting, membership, error, add_error={"text": text})
-    return _questions_changed(request, meeting, "Question added at the end.")
+    return _questions_changed(request, meeting, "Question added at the end.", focus=(0, "add"))
 
 
 @require_POST
@@ -347,7 +391,7 @@ def question_edit(request: HtmxHttpRequest, pk: int, question_id: int) -> HttpRe
     except ValidationError as error:
         edit_error = {"question_id": question.pk, "text": text}
         return _questions_refused(request, meeting, membership, error, edit_error=edit_error)
-    return _questions_changed(request, meeting, "Question reworded.")
+    return _questions_changed(request, meeting, "Question reworded.", focus=(question.pk, "edit"))
 
 
 @require_POST
@@ -362,7 +406,9 @@ def question_move(request: HtmxHttpRequest, pk: int, question_id: int) -> HttpRe
         meeting.move_question(question, direction)
     except ValidationError as error:
         return _questions_refused(request, meeting, membership, error)
-    return _questions_changed(request, meeting, f"Question moved {direction}.")
+    return _questions_changed(
+        request, meeting, f"Question moved {direction}.", focus=(question.pk, direction)
+    )
 
 
 @require_POST
@@ -378,7 +424,8 @@ def question_skip(request: HtmxHttpRequest, pk: int, question_id: int) -> HttpRe
         question.set_skipped(skipped)
     except ValidationError as error:
         return _questions_refused(request, meeting, membership, error)
-    return _questions_changed(request, meeting, "Question skipped." if skipped else "Question back in.")
+    status = "Question skipped." if skipped else "Question back in."
+    return _questions_changed(request, meeting, status, focus=(question.pk, "skip"))
 
 
 def _question_of(meeting: Meeting, question_id: int) -> MeetingQuestion:
@@ -392,13 +439,21 @@ def _next_url(request: HttpRequest, meeting: Meeting) -> str:
     return safe_next(request, request.POST.get("next", "")) or meeting.get_absolute_url()
 
 
-def _questions_changed(request: HtmxHttpRequest, meeting: Meeting, status: str) -> HttpResponse:
+def _questions_changed(
+    request: HtmxHttpRequest, meeting: Meeting, status: str, *, focus: tuple[int, str]
+) -> HttpResponse:
+    next_url = _next_url(request, meeting)
     if request.htmx:
-        next_url = _next_url(request, meeting)
-        context = questions_context(request, meeting, is_host=True, next_url=next_url, status=status)
+        context = questions_context(
+            request, meeting, is_host=True, next_url=next_url, status=status, focus=focus
+        )
         return render(request, DETAIL_TEMPLATE + "#questions", context)
     messages.success(request, status)
-    return redirect(_next_url(request, meeting))
+    if next_url == meeting.get_absolute_url():
+        # Without JavaScript, a fragment naming the control: browsers focus it and scroll to it.
+        questions = list(meeting.questions.only("pk", "skipped"))
+        next_url += "#" + _focus_id(meeting, questions, *focus)
+    return redirect(next_url)
 
 
 def _questions_refused(
