@@ -328,14 +328,53 @@
   // An update re-renders a region whole and must not move the person looking at it: an open
   // <details> ("End meeting…", "Remove…") stays open, and the control that had the focus gets it
   // back, or else the current question does (never the top of the page).
+  // When the control that had the focus is gone (Go, Start timer, Hide, Remove, Delete), the focus
+  // goes, first that is there: where the control says (`data-then-focus`: ids), the nearest control
+  // that was beside it in its own part of the page (the nearest ancestor with an id), where it says
+  // next (`data-else-focus`), the nearest anywhere; scrolled into view. The current question only
+  // when nothing is left.
+  var FOCUSABLE = "a[id], button[id], summary[id], input[id], textarea[id], select[id], [tabindex][id]";
+  function nearest(ids, id) {
+    var at = ids.indexOf(id);
+    var order = [];
+    for (var step = 1; at !== -1 && step < ids.length; step++) {
+      if (at + step < ids.length) {
+        order.push(ids[at + step]);
+      }
+      if (at - step >= 0) {
+        order.push(ids[at - step]);
+      }
+    }
+    return order;
+  }
+  function idsIn(root) {
+    return Array.prototype.map.call(root.querySelectorAll(FOCUSABLE), function (element) {
+      return element.id;
+    });
+  }
   var keepPlace = {
     openDetails: [],
     focused: null,
+    candidates: [],
     before: function () {
       this.openDetails = Array.prototype.map.call(document.querySelectorAll("details[open][id]"), function (details) {
         return details.id;
       });
       this.focused = document.activeElement;
+      this.candidates = [];
+      var was = this.focused;
+      if (was && was !== document.body && was.id) {
+        var part = was.parentElement && was.parentElement.closest("[id]");
+        var words = function (name) {
+          return (was.getAttribute(name) || "").split(" ").filter(Boolean);
+        };
+        this.candidates = [was.id].concat(
+          words("data-then-focus"),
+          part ? nearest(idsIn(part), was.id) : [],
+          words("data-else-focus"),
+          nearest(idsIn(document), was.id)
+        );
+      }
     },
     after: function () {
       this.openDetails.forEach(function (id) {
@@ -347,14 +386,29 @@
       this.openDetails = [];
       var was = this.focused;
       this.focused = null;
+      this.lastId = was && was.id;
       var now = document.activeElement;
-      if (!was || was === document.body || (now && now !== document.body && document.contains(now))) {
+      if (!was || was === document.body) {
         return;
       }
-      var again = was.id ? document.getElementById(was.id) : null;
-      if (again && !again.disabled) {
+      if (now && now !== document.body && document.contains(now)) {
+        if (now !== was) {
+          now.scrollIntoView({ block: "nearest" }); // htmx gave the focus to the new control of that id
+        }
+        return;
+      }
+      var candidates = this.candidates;
+      for (var index = 0; index < candidates.length; index++) {
+        var again = document.getElementById(candidates[index]);
+        if (!again || again.disabled || again.closest("[hidden]") || !again.getClientRects().length) {
+          continue;
+        }
+        if (again.id === "current-question") {
+          again.setAttribute("tabindex", "-1");
+        }
         again.focus();
         if (document.activeElement === again) {
+          again.scrollIntoView({ block: "nearest" });
           return;
         }
       }
@@ -374,6 +428,15 @@
   document.body.addEventListener("htmx:afterSwap", function (event) {
     keepPlace.after();
     afterUpdate(event.target);
+  });
+  // htmx hands the focus to the new element with the old one's id as the swap settles, without
+  // scrolling: bring it into view (after Hide, the answer's "Show again" is further down).
+  document.body.addEventListener("htmx:afterSettle", function () {
+    var active = document.activeElement;
+    if (active && active !== document.body && active.id && active.id === keepPlace.lastId) {
+      active.scrollIntoView({ block: "nearest" });
+    }
+    keepPlace.lastId = null;
   });
 
   // ---------- After every update ----------

@@ -369,6 +369,53 @@ def test_the_host_runs_the_meeting_by_keyboard_alone(open_context, live_server, 
     host.wait_for_url("**/recap/")
 
 
+def in_view(page, element_id: str) -> bool:
+    return page.evaluate(
+        """id => { const box = document.getElementById(id).getBoundingClientRect();
+                   return box.top >= -1 && box.bottom <= window.innerHeight + 1; }""",
+        element_id,
+    )
+
+
+def test_when_the_presenters_focused_control_goes_away_the_focus_goes_to_the_control_that_follows(
+    open_context, live_server, scene
+):
+    host = open_context(height=720)
+    log_in(host, scene.host, live_server.url)
+    host.goto(reverse("sessions:present", args=[scene.live.pk]))
+    wait_for_htmx(host)
+
+    # Start timer -> Stop timer, and back.
+    tab_to(host, "control-timer-1-min")
+    host.keyboard.press("Enter")
+    expect(host.get_by_role("button", name="Stop timer")).to_be_visible()
+    settled(host)
+    assert focused_id(host) == "control-timer-stop"
+    host.keyboard.press("Enter")
+    expect(host.get_by_role("button", name="1 min")).to_be_visible()
+    settled(host)
+    assert focused_id(host) in ("control-timer-question", "control-timer-1-min")
+
+    # Hide -> the same answer's "Show again", brought into view.
+    answer = scene.live.current_question.answers.order_by("created_at").first()
+    tab_to(host, f"hide-{answer.pk}")
+    host.keyboard.press("Enter")
+    expect(host.get_by_role("button", name="Show again hidden answer 1")).to_be_visible()
+    settled(host)
+    assert focused_id(host) == f"hide-{answer.pk}" and in_view(host, f"hide-{answer.pk}")
+
+    # Remove -> that person's "Let back in", to undo it.
+    person = scene.live.participants.get(display_name="Ruth")
+    tab_to(host, f"remove-{person.pk}")
+    host.keyboard.press("Enter")
+    host.keyboard.press("Tab")
+    assert focused_id(host) == f"remove-yes-{person.pk}"
+    host.keyboard.press("Enter")
+    expect(host.get_by_role("button", name="Let back in Ruth")).to_be_visible()
+    settled(host)
+    assert focused_id(host) == f"readmit-{person.pk}" and in_view(host, f"readmit-{person.pk}")
+
+
 def test_the_end_meeting_disclosure_stays_open_while_the_presenter_refreshes(
     open_context, live_server, scene
 ):
@@ -406,6 +453,32 @@ def test_a_guest_posts_an_answer_by_keyboard_alone(open_context, scene):
     expect(guest.get_by_text("Your answer is saved.")).to_be_visible()
     expect(guest.get_by_role("region", name="Your answers")).to_contain_text("Typed without a mouse.")
     assert guest.get_by_label("Your answer", exact=True).input_value() == ""
+
+
+def test_deleting_an_answer_leaves_the_focus_on_the_next_one_and_after_the_last_on_the_answer_box(
+    open_context, scene
+):
+    guest = open_context(width=390, height=844)
+    join_as_guest(guest, scene.live, "Kathy")
+    question = scene.live.current_question_id
+    for text in ("My first thought.", "My second thought."):
+        guest.get_by_label("Your answer", exact=True).fill(text)
+        guest.get_by_role("button", name="Post answer", exact=True).click()
+        expect(guest.get_by_role("region", name="Your answers")).to_contain_text(text)
+        settled(guest)
+    first, second = scene.live.participants.get(display_name="Kathy").answers.order_by("created_at")
+
+    guest.locator(f"#delete-{first.pk}").focus()
+    guest.keyboard.press("Enter")
+    expect(guest.get_by_role("region", name="Your answers")).not_to_contain_text("My first thought.")
+    settled(guest)
+    assert focused_id(guest) in (f"edit-{second.pk}", f"delete-{second.pk}")
+
+    guest.locator(f"#delete-{second.pk}").focus()
+    guest.keyboard.press("Enter")
+    expect(guest.get_by_role("region", name="Your answers")).not_to_contain_text("My second thought.")
+    settled(guest)
+    assert focused_id(guest) == f"answer-text-{question}"
 
 
 # ---------- A refused answer ----------
