@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.core import signals
@@ -12,6 +13,9 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.urls import Resolver404, get_resolver
 from django.views.defaults import page_not_found
+
+if TYPE_CHECKING:
+    from django.http.request import _ImmutableQueryDict
 
 request_logger = logging.getLogger("django.request")
 
@@ -43,12 +47,12 @@ def _has_nul(data: QueryDict) -> bool:
     return any("\x00" in key or any("\x00" in value for value in values) for key, values in data.lists())
 
 
-def _without_nul(data: QueryDict) -> QueryDict:
+def _without_nul(data: QueryDict) -> _ImmutableQueryDict:
     cleaned = QueryDict(mutable=True, encoding=data.encoding)
     for key, values in data.lists():
         cleaned.setlist(key.replace("\x00", ""), [value.replace("\x00", "") for value in values])
     cleaned._mutable = False
-    return cleaned
+    return cast("_ImmutableQueryDict", cleaned)  # immutable now, as request.GET and request.POST are
 
 
 class PermissionsPolicyMiddleware:

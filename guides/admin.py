@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import reversion
 from django.contrib import admin, messages
@@ -22,7 +23,7 @@ from django.contrib.admin.widgets import AdminTextareaWidget
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count
-from django.forms import BaseForm, BaseInlineFormSet, BaseModelFormSet, CheckboxSelectMultiple
+from django.forms import BaseInlineFormSet, BaseModelFormSet, CheckboxSelectMultiple, ModelForm
 from django.forms.formsets import DELETION_FIELD_NAME
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -122,7 +123,7 @@ def json_download(guide: Guide) -> HttpResponse:
 # column headings are not labels, so without this 160 fields of the demo guide's page had no name.
 
 
-def _name_row_controls(form: BaseForm, name: Callable[[str], str]) -> None:
+def _name_row_controls(form: ModelForm, name: Callable[[str], str]) -> None:
     for field_name, formfield in form.fields.items():
         if formfield.widget.is_hidden:
             continue
@@ -138,9 +139,9 @@ def _lower_first(label: str) -> str:
 class RowNamedInlineFormSet(BaseInlineFormSet):
     """A guide's list on its page: rows are numbered as they stand (the blank template row is "New")."""
 
-    def add_fields(self, form: BaseForm, index: int | None) -> None:
+    def add_fields(self, form: ModelForm, index: int | None) -> None:
         super().add_fields(form, index)
-        noun = str(self.model._meta.verbose_name)
+        noun = str(self.form._meta.model._meta.verbose_name)
         row = f"New {noun}" if index is None else f"{noun.capitalize()} {index + 1}"
         _name_row_controls(form, lambda label: f"{row} {_lower_first(label)}")
 
@@ -148,7 +149,7 @@ class RowNamedInlineFormSet(BaseInlineFormSet):
 class RowNamedChangeListFormSet(BaseModelFormSet):
     """The editable columns of a changelist: each row is named by the item it shows."""
 
-    def add_fields(self, form: BaseForm, index: int | None) -> None:
+    def add_fields(self, form: ModelForm, index: int | None) -> None:
         super().add_fields(form, index)
         item = Truncator(str(form.instance)).chars(60)
         _name_row_controls(form, lambda label: f"{label} of “{item}”")
@@ -156,7 +157,7 @@ class RowNamedChangeListFormSet(BaseModelFormSet):
 
 # Inlines: one per list, in the order the guide page shows them.
 
-ITEM_FORMFIELDS = {
+ITEM_FORMFIELDS: dict[type[models.Field], dict[str, Any]] = {
     models.TextField: {"widget": AdminTextareaWidget(attrs={"rows": 2})},
     # A source link typed without a scheme is almost always an https:// address.
     models.URLField: {"assume_scheme": "https"},
@@ -433,7 +434,7 @@ class GuideAdmin(VersionAdmin):
         )
 
     @admin.action(description="Export selected guides", permissions=["view"])
-    def export_selected(self, request: HttpRequest, queryset) -> HttpResponse:
+    def export_selected(self, request: HttpRequest, queryset) -> HttpResponse | None:
         guides = list(queryset.order_by("slug"))
         try:
             if len(guides) == 1:
@@ -473,8 +474,8 @@ class ClaimAdmin(admin.ModelAdmin):
 
     @admin.display(description="guide", ordering="guide__title")
     def guide_link(self, item: FactualItem) -> str:
-        url = reverse("admin:guides_guide_change", args=[quote(item.guide_id)])  # type: ignore[attr-defined]
-        return format_html('<a href="{}">{}</a>', url, item.guide)  # type: ignore[attr-defined]
+        url = reverse("admin:guides_guide_change", args=[quote(item.guide_id)])
+        return format_html('<a href="{}">{}</a>', url, item.guide)
 
     @admin.display(description="claim")
     def item(self, item: FactualItem) -> str:
@@ -500,7 +501,7 @@ class ClaimAdmin(admin.ModelAdmin):
 
     def _comment(self, obj: FactualItem, entry) -> None:
         if reversion.is_active():
-            reversion.set_comment(f"{obj._meta.verbose_name.capitalize()}: {entry.get_change_message()}")
+            reversion.set_comment(f"{str(obj._meta.verbose_name).capitalize()}: {entry.get_change_message()}")
 
     def log_addition(self, request, obj, message):
         entry = super().log_addition(request, obj, message)
