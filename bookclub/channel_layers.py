@@ -22,4 +22,4 @@ class InMemoryChannelLayer(layers.InMemoryChannelLayer):
         now = time.monotonic()
         if now - self._cleaned_at >= self.clean_interval:
             self._cleaned_at = now
-            super()._clean_expired()
+            super()._clean_expired()  # type: ignore[misc]  # private, so not in the stubs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -12,6 +13,13 @@ from django_htmx.middleware import HtmxDetails
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
+
+
+class AuthenticatedHttpRequest(HtmxHttpRequest):
+    """The request of a view that only people logged in get past (@login_required, or an access helper in
+    sessions/access.py that raises LoginRequired first): its user is a User, never AnonymousUser."""
+
+    user: User
 
 
 def safe_next(request: HttpRequest, value: str | None = None) -> str:

@@ -44,7 +44,7 @@ MEDIA_POLICY = "default-src 'none'; img-src 'self'; style-src 'none'; sandbox"
 
 @require_GET
 def media(request: HttpRequest, path: str) -> HttpResponseBase:
-    response = static.serve(request, path, document_root=settings.MEDIA_ROOT)
+    response = static.serve(request, path, document_root=str(settings.MEDIA_ROOT))
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = MEDIA_POLICY
     if response.get("Content-Type", "").split(";")[0].strip() not in MEDIA_CONTENT_TYPES:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import io
 import logging
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import reversion
 from django.contrib import admin, messages
@@ -22,6 +23,8 @@ from django.contrib.admin.widgets import AdminTextareaWidget
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count
+from django.forms import BaseInlineFormSet, BaseModelFormSet, CheckboxSelectMultiple, ModelForm
+from django.forms.formsets import DELETION_FIELD_NAME
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -116,9 +119,45 @@ def json_download(guide: Guide) -> HttpResponse:
     return response
 
 
+# Every control of a list's rows is named after its row ("Question 3 text", "Trivia 2 delete"): the rows'
+# column headings are not labels, so without this 160 fields of the demo guide's page had no name.
+
+
+def _name_row_controls(form: ModelForm, name: Callable[[str], str]) -> None:
+    for field_name, formfield in form.fields.items():
+        if formfield.widget.is_hidden:
+            continue
+        label = "delete" if field_name == DELETION_FIELD_NAME else str(formfield.label or field_name)
+        formfield.widget.attrs["aria-label"] = name(label)
+
+
+def _lower_first(label: str) -> str:
+    """ "Text" reads "text" after the row's name; a label that starts with an abbreviation keeps its case."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
+
+
+class RowNamedInlineFormSet(BaseInlineFormSet):
+    """A guide's list on its page: rows are numbered as they stand (the blank template row is "New")."""
+
+    def add_fields(self, form: ModelForm, index: int | None) -> None:
+        super().add_fields(form, index)
+        noun = str(self.form._meta.model._meta.verbose_name)
+        row = f"New {noun}" if index is None else f"{noun.capitalize()} {index + 1}"
+        _name_row_controls(form, lambda label: f"{row} {_lower_first(label)}")
+
+
+class RowNamedChangeListFormSet(BaseModelFormSet):
+    """The editable columns of a changelist: each row is named by the item it shows."""
+
+    def add_fields(self, form: ModelForm, index: int | None) -> None:
+        super().add_fields(form, index)
+        item = Truncator(str(form.instance)).chars(60)
+        _name_row_controls(form, lambda label: f"{label} of “{item}”")
+
+
 # Inlines: one per list, in the order the guide page shows them.
 
-ITEM_FORMFIELDS = {
+ITEM_FORMFIELDS: dict[type[models.Field], dict[str, Any]] = {
     models.TextField: {"widget": AdminTextareaWidget(attrs={"rows": 2})},
     # A source link typed without a scheme is almost always an https:// address.
     models.URLField: {"assume_scheme": "https"},
@@ -127,6 +166,7 @@ ITEM_FORMFIELDS = {
 
 class GuideItemInline(admin.TabularInline):
     form = GuideItemInlineForm
+    formset = RowNamedInlineFormSet
     extra = 1
     formfield_overrides = ITEM_FORMFIELDS
 
@@ -149,6 +189,7 @@ class QuoteInline(GuideItemInline):
 class AdaptationInline(admin.StackedInline):
     model = Adaptation
     form = GuideItemInlineForm
+    formset = RowNamedInlineFormSet
     extra = 0
     formfield_overrides = ITEM_FORMFIELDS
     fields = (("position", "kind", "year"), "title", "notes", ("review_status", "source_url"))
@@ -239,7 +280,9 @@ class GuideAdmin(VersionAdmin):
     list_select_related = ("club",)
     search_fields = ("title", "author")
     prepopulated_fields = {"slug": ("title",)}
-    autocomplete_fields = ("themes",)
+    # Check boxes, one per theme: the admin's autocomplete (select2) leaves its search box and combobox
+    # without an accessible name.
+    formfield_overrides = {models.ManyToManyField: {"widget": CheckboxSelectMultiple}}
     readonly_fields = ("reading_time", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("title", "author", "slug", "status", "club")}),
@@ -391,7 +434,7 @@ class GuideAdmin(VersionAdmin):
         )
 
     @admin.action(description="Export selected guides", permissions=["view"])
-    def export_selected(self, request: HttpRequest, queryset) -> HttpResponse:
+    def export_selected(self, request: HttpRequest, queryset) -> HttpResponse | None:
         guides = list(queryset.order_by("slug"))
         try:
             if len(guides) == 1:
@@ -420,15 +463,19 @@ class ClaimAdmin(admin.ModelAdmin):
     list_editable = ("review_status", "source_url")
     list_filter = ("review_status", ("guide", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("guide",)
-    autocomplete_fields = ("guide",)
+    # The guide by its id with a lookup, as for a guide's club: the autocomplete's combobox has no name.
+    raw_id_fields = ("guide",)
     ordering = ("guide__title", "position", "pk")
     actions = ["mark_verified"]
     formfield_overrides = ITEM_FORMFIELDS
 
+    def get_changelist_formset(self, request: HttpRequest, **kwargs):
+        return super().get_changelist_formset(request, formset=RowNamedChangeListFormSet, **kwargs)
+
     @admin.display(description="guide", ordering="guide__title")
     def guide_link(self, item: FactualItem) -> str:
-        url = reverse("admin:guides_guide_change", args=[quote(item.guide_id)])  # type: ignore[attr-defined]
-        return format_html('<a href="{}">{}</a>', url, item.guide)  # type: ignore[attr-defined]
+        url = reverse("admin:guides_guide_change", args=[quote(item.guide_id)])
+        return format_html('<a href="{}">{}</a>', url, item.guide)
 
     @admin.display(description="claim")
     def item(self, item: FactualItem) -> str:
@@ -454,7 +501,7 @@ class ClaimAdmin(admin.ModelAdmin):
 
     def _comment(self, obj: FactualItem, entry) -> None:
         if reversion.is_active():
-            reversion.set_comment(f"{obj._meta.verbose_name.capitalize()}: {entry.get_change_message()}")
+            reversion.set_comment(f"{str(obj._meta.verbose_name).capitalize()}: {entry.get_change_message()}")
 
     def log_addition(self, request, obj, message):
         entry = super().log_addition(request, obj, message)

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 import reversion
 from django.core.files.uploadedfile import UploadedFile
-from django.db import models, transaction
+from django.db import transaction
 from reversion.models import Version
 
 from guides.club_forms import GuideContent
-from guides.models import SECTION_MODELS, Guide, OtherBook, Question, Quote, ReadAlike
+from guides.models import SECTION_MODELS, Guide, GuideItem, OtherBook, Question, Quote, ReadAlike
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 # Registered here as well as in guides.admin (whichever is imported first): the host's pages must not
 # depend on the admin having been loaded.
@@ -33,7 +33,7 @@ if not reversion.is_registered(Guide):
 def save_guide(
     content: GuideContent,
     *,
-    by: AbstractBaseUser,
+    by: User | None,
     club=None,
     guide: Guide | None = None,
     cover: UploadedFile | None = None,
@@ -59,7 +59,8 @@ def save_guide(
             guide.illustration = ""
             guide.illustration_alt = ""
         if cover is not None:
-            guide.illustration.save(cover.name, cover, save=False)
+            # The cover form's check renames every upload (guides/images.py), so it always has a name.
+            guide.illustration.save(cover.name or "cover", cover, save=False)
         if cover_alt is not None and (cover is not None or guide.illustration):
             guide.illustration_alt = cover_alt.strip()
         guide.save()
@@ -83,7 +84,7 @@ def save_guide(
 
 
 def _sync(
-    guide: Guide, model: type[models.Model], items: list[dict[str, Any]], identity: tuple[str, ...]
+    guide: Guide, model: type[GuideItem], items: list[dict[str, Any]], identity: tuple[str, ...]
 ) -> None:
     """Make the guide's list of `model` equal `items`, keeping the rows whose identity is unchanged."""
     unclaimed: dict[tuple, list] = defaultdict(list)
@@ -99,7 +100,9 @@ def _sync(
             row.position = position
             kept.append(row)
         else:
-            new.append(model(guide=guide, position=position, **values))
+            row = model(position=position, **values)
+            row.guide = guide
+            new.append(row)
     gone = [row.pk for rows in unclaimed.values() for row in rows]
     if gone:
         model.objects.filter(pk__in=gone).delete()
@@ -126,7 +129,7 @@ def history(guide: Guide) -> list[Version]:
     )
 
 
-def revert(guide: Guide, version: Version, *, by: AbstractBaseUser) -> None:
+def revert(guide: Guide, version: Version, *, by: User) -> None:
     """Put the guide and its lists back as they were in `version`, as a new revision of its own."""
     with transaction.atomic(), reversion.create_revision():
         reversion.set_user(by)

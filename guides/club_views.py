@@ -11,11 +11,11 @@ import logging
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.middleware import HtmxDetails
 
+from bookclub.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from guides import club_guides
 from guides.club_forms import (
     MOVE_CHOICES,
@@ -37,10 +37,6 @@ DETAIL_TEMPLATE = "guides/club/guide_detail.html"
 IMPORT_TEMPLATE = "guides/club/guide_import.html"
 HISTORY_TEMPLATE = "guides/club/guide_history.html"
 MAX_BOOKS = 20  # a brochure of more guides than this is not one a club reads from
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 # ---------- Reading ----------
@@ -71,7 +67,7 @@ def _split_paragraphs(text: str) -> list[str]:
 
 
 @require_http_methods(["GET", "POST"])
-def guide_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+def guide_create(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     club, _ = access.club_for_host(request, slug)
     form = GuideForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -90,7 +86,7 @@ def guide_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def guide_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+def guide_edit(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
     guide, _ = access.club_guide_for_host(request, slug, pk)
     has_cover = bool(guide.illustration)
     if request.method == "POST":
@@ -139,7 +135,7 @@ def guide_history(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 @require_POST
-def guide_revert(request: HtmxHttpRequest, slug: str, pk: int, version_id: int) -> HttpResponse:
+def guide_revert(request: AuthenticatedHttpRequest, slug: str, pk: int, version_id: int) -> HttpResponse:
     guide, _ = access.club_guide_for_host(request, slug, pk)
     version = next((v for v in club_guides.history(guide) if v.pk == version_id), None)
     if version is None:
@@ -157,7 +153,7 @@ def guide_revert(request: HtmxHttpRequest, slug: str, pk: int, version_id: int) 
 
 
 @require_http_methods(["GET", "POST"])
-def guide_import(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+def guide_import(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     club, _ = access.club_for_host(request, slug)
     if request.method == "GET":
         return render(request, IMPORT_TEMPLATE, {"club": club, "form": ImportForm()})

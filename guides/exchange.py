@@ -124,17 +124,17 @@ def export_guide(guide: Guide) -> str:
 
 
 def _export_illustration(guide: Guide) -> dict[str, str] | None:
-    if not guide.illustration:
+    name = guide.illustration.name
+    if not name:
         return None
     try:
-        with guide.illustration.storage.open(guide.illustration.name, "rb") as file:
+        with guide.illustration.storage.open(name, "rb") as file:
             raw = file.read()
     except OSError as error:
         raise GuideExportError(
-            f"the illustration file {guide.illustration.name!r} of '{guide.title}' cannot be read: "
-            f"{error.strerror or error}"
+            f"the illustration file {name!r} of '{guide.title}' cannot be read: {error.strerror or error}"
         ) from None
-    return {"filename": posixpath.basename(guide.illustration.name), "data": base64.b64encode(raw).decode()}
+    return {"filename": posixpath.basename(name), "data": base64.b64encode(raw).decode()}
 
 
 # --- import -------------------------------------------------------------------------------------------
@@ -386,7 +386,8 @@ def _clean(
     except ValidationError as error:
         name, messages = next(iter(error.message_dict.items()))
         place = where or (where_for or {}).get(name, "")
-        label = instance._meta.get_field(name).verbose_name
+        field = instance._meta.get_field(name)
+        label = field.verbose_name if isinstance(field, models.Field) else name
         message = f"{label}: {messages[0]}"
         raise GuideImportError(f"{place}: {message}" if place else message) from None
 
@@ -454,7 +455,9 @@ def _sync_section(
         else:
             # Fields the source does not carry (review status, source link) take the model's defaults:
             # a new claim starts unverified.
-            new.append(model(guide=guide, position=position, **values))
+            row = model(position=position, **values)
+            row.guide = guide
+            new.append(row)
 
     gone = [row.pk for group in unclaimed.values() for row in group]
     if gone:

@@ -464,8 +464,8 @@ def _read_book(lines: list[SourceLine]) -> DraftGuide:
                 continue
         heading = section_of(line.text)
         if heading and not (line.list_item and runs[-1][0] is not None):
-            section, rest = heading
-            runs.append((section, []))
+            name, rest = heading
+            runs.append((name, []))
             if rest:
                 runs[-1][1].extend(_inline_items(rest))
             continue
@@ -570,7 +570,9 @@ def _title_at(lines: list[SourceLine], position: int) -> tuple[str, str, list[So
         if named:
             return named[0], named[1], group
         following = lines[position + span] if position + span < len(lines) else None
-        byline = _BY_AUTHOR.fullmatch(following.text.rstrip(".")) if following else None
+        if following is None:
+            continue
+        byline = _BY_AUTHOR.fullmatch(following.text.rstrip("."))
         if byline and len(text) <= 160 and not text.endswith("?"):
             return (
                 _GUIDE_TITLE_PREFIX.sub("", text).strip(" :*#"),

@@ -14,17 +14,18 @@ import math
 import re
 import secrets
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
 
 # Adult silent-reading speed; it also reproduces the "3 min read" that the seed page states for itself.
 WORDS_PER_MINUTE = 250
@@ -62,7 +63,7 @@ class GuideQuerySet(models.QuerySet):
     def published(self) -> GuideQuerySet:
         return self.library().filter(status=Guide.Status.PUBLISHED)
 
-    def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> GuideQuerySet:
+    def visible_to(self, user: User | AnonymousUser) -> GuideQuerySet:
         """Editors (staff who may view guides in the admin) preview the library's drafts; everyone else,
         staff without that permission included, sees published guides only. A club's own guides are never
         part of the library, whoever asks."""
@@ -96,12 +97,11 @@ class GuideQuerySet(models.QuerySet):
         return self.update(updated_at=timezone.now())
 
     def with_unverified_claims(self) -> GuideQuerySet:
-        unverified = Q()
-        for model in FACTUAL_ITEM_MODELS:
-            unverified |= Exists(
-                model.objects.filter(guide=OuterRef("pk"), review_status=ReviewStatus.UNVERIFIED)
-            )
-        return self.filter(unverified)
+        unverified = [
+            Exists(model.objects.filter(guide=OuterRef("pk"), review_status=ReviewStatus.UNVERIFIED))
+            for model in FACTUAL_ITEM_MODELS
+        ]
+        return self.filter(Q(*unverified, _connector=Q.OR))
 
 
 class Guide(models.Model):
@@ -153,7 +153,7 @@ class Guide(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        if self.club_id:
+        if self.club is not None:
             return reverse("club_guides:detail", args=[self.club.slug, self.pk])
         return reverse("guides:detail", args=[self.slug])
 
@@ -200,6 +200,13 @@ class GuideItem(models.Model):
     """An entry in one of a guide's ordered lists."""
 
     position = models.PositiveIntegerField(default=0, help_text="Order in the list; lowest first.")
+
+    # For the type checker only: each kind of item declares its own `guide` (with its related_name), and
+    # Django gives each its own `objects`; code that handles any kind of item uses both. The manager is
+    # Any: the plugin checks lookups against this abstract model's fields, which have no `guide`.
+    guide: Guide
+    guide_id: int
+    objects: ClassVar[models.Manager[Any]]
 
     class Meta:
         abstract = True
@@ -387,7 +394,7 @@ class GuideSections:
         branches = []
         for index, model in enumerate(SECTION_MODELS.values()):
             own = {f.name for f in model._meta.concrete_fields}
-            expressions = {"section": Value(index, output_field=models.IntegerField())}
+            expressions: dict[str, Combinable] = {"section": Value(index, output_field=models.IntegerField())}
             for column in cls._COLUMNS:
                 if column in own:
                     expressions[f"c_{column}"] = models.F(column)
@@ -409,9 +416,9 @@ class GuideSections:
             index = row[0]
             model = models_in_order[index]
             values = dict(zip(cls._COLUMNS, row[1:], strict=True))
-            own = [f.attname for f in model._meta.concrete_fields]
+            attnames = [f.attname for f in model._meta.concrete_fields]
             values["guide_id"] = guide.pk
-            instance = model.from_db(guide._state.db, own, [values[name] for name in own])
+            instance = model.from_db(guide._state.db, attnames, [values[name] for name in attnames])
             instance.guide = guide
             lists[index].append(instance)
         for items in lists:

@@ -12,6 +12,7 @@ an editor can find and fix the spot in the file.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -193,9 +194,12 @@ _INITIAL = re.compile(r"[A-Z]\.")
 _AUTHOR_PARTICLES = {"de", "da", "del", "der", "di", "du", "van", "von", "le", "la", "y", "bin", "ibn"}
 
 
+_STRAIGHT_QUOTES = str.maketrans("\u2019\u2018\u201c\u201d", "''\"\"")
+
+
 def normalise_title(text: str) -> str:
     """The form in which two spellings of a title compare equal: straight quotes, one space, any case."""
-    text = text.translate(str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'}))
+    text = text.translate(_STRAIGHT_QUOTES)
     return " ".join(text.split()).casefold()
 
 
@@ -345,7 +349,7 @@ def _paragraphs(body: list[_Line]) -> list[str]:
     return [" ".join(line.text for line in block) for block in _blocks(body)]
 
 
-def _blocks(body: list[_Line | None]) -> list[list[_Line]]:
+def _blocks(body: Sequence[_Line | None]) -> list[list[_Line]]:
     blocks: list[list[_Line]] = []
     current: list[_Line] = []
     for line in body:

@@ -27,7 +27,7 @@ def guide_saved(sender, instance: Guide, raw: bool, **kwargs) -> None:
 def item_changed(sender, instance: GuideItem, **kwargs) -> None:
     if isinstance(kwargs.get("origin"), Guide):
         return  # deleted with its guide: nothing left to show
-    Guide.objects.filter(pk=instance.guide_id).touch()  # type: ignore[attr-defined]
+    Guide.objects.filter(pk=instance.guide_id).touch()
 
 
 for _model in SECTION_MODELS.values():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from functools import cached_property
+from typing import Any
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -38,9 +39,12 @@ def guide_list(request: HtmxHttpRequest) -> HttpResponse:
         guides = guides.with_theme(theme_slug)
     if query:
         guides = guides.search(query)
-    guides = list(guides)
-
-    context = {"guides": guides, "query": query, "theme": theme, "theme_slug": theme_slug}
+    context: dict[str, Any] = {
+        "guides": list(guides),
+        "query": query,
+        "theme": theme,
+        "theme_slug": theme_slug,
+    }
     template_name = "guides/guide_list.html"
     # A history restore (back button after the cache was dropped) wants the whole page, not the fragment.
     if request.htmx and not request.htmx.history_restore_request:

@@ -14,9 +14,10 @@ The rules, checked on the server for each object:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
@@ -71,9 +72,9 @@ def meeting_for_member(request: HttpRequest, pk: int) -> tuple[Meeting, Membersh
     if not request.user.is_authenticated:
         raise LoginRequired
     meeting = Meeting.objects.select_related("club", "guide", "current_question").filter(pk=pk).first()
-    membership = None
-    if meeting is not None:
-        membership = Membership.objects.filter(club_id=meeting.club_id, user=request.user).first()
+    if meeting is None:
+        raise Http404("No such meeting.")
+    membership = Membership.objects.filter(club_id=meeting.club_id, user=request.user).first()
     if membership is None:
         raise Http404("No such meeting.")
     return meeting, membership
@@ -160,8 +161,11 @@ def stream_seat(user, session, pk: int, audience: str) -> tuple[str, int | None]
     return audience, _seat(user, session, pk, create=False).participant.pk
 
 
-def _one(queryset: QuerySet[Model]) -> Model | None:
+_M = TypeVar("_M", bound=Model)
+
+
+def _one(queryset: QuerySet[_M]) -> _M | None:
     try:
         return queryset.get()
-    except queryset.model.DoesNotExist:
+    except ObjectDoesNotExist:  # the parent of every model's DoesNotExist
         return None

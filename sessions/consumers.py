@@ -16,9 +16,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from typing import Any, cast
 from urllib.parse import parse_qs, urlencode
 
 from asgiref.sync import sync_to_async
+from asgiref.typing import HTTPRequestEvent
 from channels.exceptions import StopConsumer
 from channels.generic.http import AsyncHttpConsumer
 from django.conf import settings
@@ -81,7 +83,7 @@ class MeetingStream(AsyncHttpConsumer):
     heartbeat: asyncio.Task | None = None
     finished: bool = False
 
-    async def http_request(self, message: dict) -> None:
+    async def http_request(self, message: HTTPRequestEvent) -> None:
         # AsyncHttpConsumer ends the consumer when handle() returns; a stream lives on, taking the
         # group's messages, until the browser goes or the stream finishes.
         if "body" in message:
@@ -90,14 +92,16 @@ class MeetingStream(AsyncHttpConsumer):
             await self.handle(b"".join(self.body))
 
     async def handle(self, body: bytes) -> None:
-        self.meeting_id = int(self.scope["url_route"]["kwargs"]["pk"])
+        # AuthMiddlewareStack adds the session and the user, URLRouter the route: not in channels' HTTPScope.
+        scope = cast(dict[str, Any], self.scope)
+        self.meeting_id = int(scope["url_route"]["kwargs"]["pk"])
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         requested = query.get("audience", ["members"])[0]
         if self.scope["method"] != "GET":
             return await self._refuse(405, [(b"allow", b"GET")])
-        if not _host_allowed(self.scope):
+        if not _host_allowed(scope):
             return await self._refuse(400)
-        session = self.scope["session"]
+        session = scope["session"]
         session_key = session.session_key or ""
         address = (self.scope.get("client") or ("", 0))[0]
         if not limits.admit(session_key, address):
@@ -105,7 +109,7 @@ class MeetingStream(AsyncHttpConsumer):
         self.admitted = (session_key, address)
         try:
             seat = await sync_to_async(_authorize, thread_sensitive=False)(
-                self.scope["user"], session, self.meeting_id, requested
+                scope["user"], session, self.meeting_id, requested
             )
         except access.LoginRequired:
             path = self.scope["path"] + (

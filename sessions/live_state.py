@@ -26,8 +26,9 @@ import time
 from dataclasses import dataclass, field
 
 from asgiref.sync import async_to_sync, sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -52,6 +53,14 @@ REGIONS = {
 # most, and a room that writes more reads the rest afterwards.
 MAX_PUSHED_ANSWERS = 100
 TIMER_CHOICES = [(30, "30 s"), (60, "1 min"), (120, "2 min"), (300, "5 min")]
+
+
+def _layer() -> BaseChannelLayer:
+    """The channel layer: settings.CHANNEL_LAYERS always defines one, so it is never None."""
+    layer = get_channel_layer()
+    if layer is None:
+        raise ImproperlyConfigured("CHANNEL_LAYERS defines no default layer.")
+    return layer
 
 
 def group_name(meeting_id: int) -> str:
@@ -181,12 +190,13 @@ def screen_context(meeting: Meeting, *, people: bool = True) -> dict:
 
 
 def _notes(meeting: Meeting) -> dict:
-    cache = getattr(meeting.guide, "_prefetched_objects_cache", {}) if meeting.guide_id else {}
-    if "talking_points" not in cache:
+    guide = meeting.guide
+    cache = getattr(guide, "_prefetched_objects_cache", {}) if guide is not None else {}
+    if guide is None or "talking_points" not in cache:
         return {"talking_points": [], "quotes": []}
     return {
-        "talking_points": list(meeting.guide.talking_points.all()),
-        "quotes": list(meeting.guide.quotes.all()),
+        "talking_points": list(guide.talking_points.all()),
+        "quotes": list(guide.quotes.all()),
     }
 
 
@@ -534,7 +544,7 @@ class Publisher:
             loop.call_soon_threadsafe(self._schedule, meeting_id)
         elif _layer_reaches_other_processes():
             state = render_state(meeting_id)
-            async_to_sync(get_channel_layer().group_send)(group_name(meeting_id), state.message())
+            async_to_sync(_layer().group_send)(group_name(meeting_id), state.message())
 
     def _schedule(self, meeting_id: int) -> None:
         if meeting_id in self._pending:
@@ -561,7 +571,7 @@ class Publisher:
             return
         store.remember(state)
         try:
-            await get_channel_layer().group_send(group_name(meeting_id), state.message())
+            await _layer().group_send(group_name(meeting_id), state.message())
         except Exception:  # a broker outage: the screens heal from the heartbeat's version check
             logger.warning("Could not send meeting %s to its screens", meeting_id, exc_info=True)
 

@@ -36,7 +36,7 @@ from guides.models import Question as GuideQuestion
 from sessions import names
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
 
 # Join codes avoid letters and digits that are easy to confuse when read off a shared screen.
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -59,7 +59,7 @@ def time_zone_choices() -> list[tuple[str, str]]:
 
 
 class ClubQuerySet(models.QuerySet):
-    def of_user(self, user: AbstractBaseUser | AnonymousUser) -> ClubQuerySet:
+    def of_user(self, user: User | AnonymousUser) -> ClubQuerySet:
         if not user.is_authenticated:
             return self.none()
         return self.filter(memberships__user=user)
@@ -86,9 +86,7 @@ class Club(models.Model):
 
     @classmethod
     @transaction.atomic
-    def create(
-        cls, *, name: str, host: AbstractBaseUser, description: str = "", time_zone: str = "UTC"
-    ) -> Club:
+    def create(cls, *, name: str, host: User, description: str = "", time_zone: str = "UTC") -> Club:
         """Make a club with its creator as the first host."""
         club = cls(name=name, description=description, time_zone=time_zone, slug=cls._unique_slug(name))
         club.save()
@@ -105,12 +103,12 @@ class Club(models.Model):
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
 
-    def membership_of(self, user: AbstractBaseUser | AnonymousUser) -> Membership | None:
+    def membership_of(self, user: User | AnonymousUser) -> Membership | None:
         if not user.is_authenticated:
             return None
         return self.memberships.filter(user=user).first()
 
-    def join(self, user: AbstractBaseUser) -> Membership:
+    def join(self, user: User) -> Membership:
         """Add a user as a member; joining twice keeps the first membership and its role."""
         membership, _ = Membership.objects.get_or_create(club=self, user=user)
         return membership
@@ -133,6 +131,9 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     joined_at = models.DateTimeField(auto_now_add=True)
+
+    # Not a column: set on the member whose control gets the focus after a removal (sessions/views/clubs.py).
+    focus: str
 
     class Meta:
         ordering = ["role", "joined_at"]  # "host" sorts before "member"
@@ -174,7 +175,7 @@ class Membership(models.Model):
 
 
 class MeetingQuerySet(models.QuerySet):
-    def of_user(self, user: AbstractBaseUser | AnonymousUser) -> MeetingQuerySet:
+    def of_user(self, user: User | AnonymousUser) -> MeetingQuerySet:
         if not user.is_authenticated:
             return self.none()
         return self.filter(club__memberships__user=user)
@@ -272,7 +273,7 @@ class Meeting(models.Model):
     @property
     def title(self) -> str:
         """What screens call the meeting: its guide's title, or its own for a "Just questions" meeting."""
-        return self.guide.title if self.guide_id else self.own_title
+        return self.guide.title if self.guide is not None else self.own_title
 
     @property
     def is_live(self) -> bool:
@@ -303,7 +304,7 @@ class Meeting(models.Model):
         *,
         club: Club,
         guide: Guide | None,
-        by: AbstractBaseUser,
+        by: User,
         questions: list[GuideQuestion | str] | None = None,
         **fields,
     ) -> Meeting:
@@ -431,7 +432,7 @@ class Meeting(models.Model):
             return
         self._control(seen_version, state=self.State.ENDED, ended_at=timezone.now(), timer_ends_at=None)
 
-    def participant_for_user(self, user: AbstractBaseUser, role: str) -> Participant:
+    def participant_for_user(self, user: User, role: str) -> Participant:
         """The account's participant in this meeting, created on first entry under a free display name
         (one nobody in the meeting could be taken for: see sessions/names.py)."""
         participant = self.participants.filter(user=user).first()
@@ -537,7 +538,7 @@ class Meeting(models.Model):
         self.save(update_fields=["starts_at", "place", "allow_guests", "show_names", "answers_visible"])
         self.touch()
 
-    def set_rsvp(self, user: AbstractBaseUser, response: str) -> Rsvp:
+    def set_rsvp(self, user: User, response: str) -> Rsvp:
         if response not in Rsvp.Response.values:
             raise ValidationError("Choose Going, Maybe or Not going.", code="invalid")
         if self.is_ended:
@@ -600,6 +601,11 @@ class MeetingQuestion(models.Model):
     timer_seconds = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Optional countdown for answering this question."
     )
+
+    # Not columns: set on the questions a meeting page lists (sessions/views/meetings.py), for its template.
+    number: int | None
+    client_token: uuid.UUID
+    focus: str  # the control of this question that gets the focus after a change, or ""
 
     class Meta:
         ordering = ["position", "id"]

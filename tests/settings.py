@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
@@ -17,9 +18,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-MEDIA_ROOT = tempfile.mkdtemp(prefix="bookclub-test-media-")
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="bookclub-test-media-"))
 # WhiteNoise warns about a missing STATIC_ROOT; the tests serve static files through the finders instead.
-STATIC_ROOT = tempfile.mkdtemp(prefix="bookclub-test-static-")
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="bookclub-test-static-"))
 # The browser tests talk plain HTTP to the live server, where Secure cookies would not come back.
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from django import forms
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 
-from guides.models import Guide
+from guides.models import Guide, GuideQuerySet
 from guides.models import Question as GuideQuestion
 from sessions.models import MAX_QUESTION_LENGTH, Club, Meeting
 
@@ -66,7 +68,7 @@ class MeetingForm(forms.ModelForm):
     def __init__(self, *args, club: Club, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.club = club
-        starts_at = self.fields["starts_at"]
+        starts_at = cast(ClubDateTimeField, self.fields["starts_at"])
         starts_at.tz = club.tzinfo
         starts_at.help_text = f"In the club's time zone, {club.time_zone}."
         # Compared at the input's precision (minutes), so saving other details of a meeting that has
@@ -92,6 +94,11 @@ def default_selection(questions: list[GuideQuestion]) -> list[GuideQuestion]:
     return list(questions) if len(questions) <= TICK_ALL_UP_TO else list(questions[:TICK_FIRST])
 
 
+class GuideChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Guide) -> str:
+        return f"{obj.title} (the club\u2019s own guide)" if obj.club_id else obj.title
+
+
 class MeetingCreateForm(MeetingForm):
     """Scheduling: what the meeting is on (a guide and which of its questions, or questions of the
     host's own alone), then the meeting's details.
@@ -108,7 +115,7 @@ class MeetingCreateForm(MeetingForm):
         required=False,
         initial="guide",
     )
-    guide = forms.ModelChoiceField(
+    guide = GuideChoiceField(
         label="Guide",
         queryset=Guide.objects.none(),
         empty_label="Choose a guide",
@@ -132,8 +139,8 @@ class MeetingCreateForm(MeetingForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        guide_field = self.fields["guide"]
-        guide_field.queryset = Guide.objects.for_meetings_of(self.club).order_by("title", "author", "pk")
+        guide_field = cast(GuideChoiceField, self.fields["guide"])
+        guide_field.queryset = self.guides()
         # With htmx, choosing a guide brings its questions at once; without, "Show its questions" does.
         guide_field.widget.attrs.update(
             {
@@ -143,11 +150,13 @@ class MeetingCreateForm(MeetingForm):
                 "hx-swap": "outerHTML",
             }
         )
-        guide_field.label_from_instance = lambda guide: (
-            f"{guide.title} (the club\u2019s own guide)" if guide.club_id else guide.title
-        )
         self.pool_guide: Guide | None = None
         self.pool_moved = False
+        self._pool: tuple[int, list[GuideQuestion]] | None = None
+
+    def guides(self) -> GuideQuerySet:
+        """The guides the club can meet on, as the choice offers them."""
+        return Guide.objects.for_meetings_of(self.club).order_by("title", "author", "pk")
 
     def clean_own_questions(self) -> list[str]:
         lines = [" ".join(line.split()) for line in self.cleaned_data["own_questions"].splitlines()]
@@ -192,7 +201,7 @@ class MeetingCreateForm(MeetingForm):
         return cleaned
 
     def pool(self, guide: Guide) -> list[GuideQuestion]:
-        if not hasattr(self, "_pool") or self._pool[0] != guide.pk:
+        if self._pool is None or self._pool[0] != guide.pk:
             self._pool = (guide.pk, list(guide.questions.order_by("position", "id")))
         return self._pool[1]
 
@@ -202,8 +211,12 @@ class MeetingCreateForm(MeetingForm):
         except ValueError:
             return question.position
 
+    def _ticked(self) -> set[str]:
+        # The form is bound to request.POST (a QueryDict), or unbound with Django's empty MultiValueDict.
+        return set(cast(MultiValueDict, self.data).getlist("questions"))
+
     def chosen_questions(self, guide: Guide) -> list[GuideQuestion]:
-        ticked = set(self.data.getlist("questions"))
+        ticked = self._ticked()
         chosen = [q for q in self.pool(guide) if str(q.pk) in ticked]
         return sorted(chosen, key=lambda q: (self._order(q), q.position, q.pk))
 
@@ -213,10 +226,11 @@ class MeetingCreateForm(MeetingForm):
         if guide is None:
             return []
         questions = self.pool(guide)
-        data = self.data if self.is_bound else sent
+        # Bound to request.POST (a QueryDict), or `sent`, which is one too.
+        data = cast(MultiValueDict, self.data) if self.is_bound else sent
         if data is not None and data.get("pool_guide") == str(guide.pk):
             ticked = set(data.getlist("questions"))
-            rows = [
+            rows: list[dict[str, Any]] = [
                 {"question": q, "ticked": str(q.pk) in ticked, "order": self._order(q, data)}
                 for q in questions
             ]

@@ -25,7 +25,7 @@ from bookclub import ratelimit
 from bookclub.http import HtmxHttpRequest, redirect_to, safe_next
 from sessions import access, live_state
 from sessions.forms.live import AnswerEditForm, AnswerForm
-from sessions.models import MAX_ANSWER_LENGTH, Answer, AnswerRefused, Like
+from sessions.models import MAX_ANSWER_LENGTH, Answer, AnswerRefused, Like, MeetingQuestion
 
 MEMBER_TEMPLATE = live_state.MEMBER_TEMPLATE
 
@@ -131,7 +131,7 @@ def answer_edit(request: HtmxHttpRequest, pk: int, answer_id: int) -> HttpRespon
         and meeting.answers_closed,
     }
     template = "sessions/live/answer_edit.html"
-    if status == 429:
+    if status == 429 and wait:
         return ratelimit.retry_after(render(request, template, context, status=status), wait)
     if request.htmx and not request.htmx.history_restore_request:
         template += "#edit_form"
@@ -232,7 +232,10 @@ def _member_context(
     participant = seat.participant
     participant.meeting = meeting
     context = live_state.screen_context(meeting, people=False)
-    questions = {question.pk: question for question in meeting.questions.all()}
+    # Looked up by the form's question, which may be none.
+    questions: dict[int | None, MeetingQuestion] = {
+        question.pk: question for question in meeting.questions.all()
+    }
     own = list(Answer.objects.listed_for(participant))
     for answer in own:
         answer.likes_label = f"{answer.like_count} like{'s' if answer.like_count != 1 else ''}"

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from bookclub.http import HtmxHttpRequest
+from bookclub.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from sessions import access
 from sessions.forms.clubs import ClubForm
 from sessions.models import Club, ClubError, Meeting, Membership
@@ -54,7 +54,7 @@ def your_clubs(user) -> list[Membership]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def club_create(request: HtmxHttpRequest) -> HttpResponse:
+def club_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ClubForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         club = Club.create(host=request.user, **form.cleaned_data)

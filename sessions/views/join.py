@@ -76,7 +76,7 @@ def join_code(request: HtmxHttpRequest, code: str) -> HttpResponse:
     if meeting.is_ended:
         context.update(page="ended", was_in_it=membership is not None or guest is not None)
         return render(request, template, context)
-    if membership is not None:
+    if membership is not None and request.user.is_authenticated:
         role = Participant.Role.HOST if membership.is_host else Participant.Role.MEMBER
         meeting.participant_for_user(request.user, role)
         return redirect("sessions:live", meeting.pk)

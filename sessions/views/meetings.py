@@ -23,7 +23,8 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from bookclub.http import HtmxHttpRequest, absolute_url, safe_next
+from bookclub.http import AuthenticatedHttpRequest, absolute_url, safe_next
+from guides.models import Guide
 from sessions import access
 from sessions.forms.meetings import MeetingCreateForm, MeetingForm
 from sessions.models import Answer, Meeting, MeetingQuestion, Membership, Rsvp
@@ -39,7 +40,7 @@ _web_url = URLValidator(schemes=["http", "https"])
 
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
-def meeting_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+def meeting_create(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     club, _ = access.club_for_host(request, slug)
     if request.method == "POST" and request.POST.get("action") not in ("pick", "now"):
         form = MeetingCreateForm(request.POST, club=club)
@@ -84,14 +85,14 @@ def _typed(data) -> dict:
     return typed
 
 
-def _chosen_guide(form: MeetingCreateForm, value: str):
+def _chosen_guide(form: MeetingCreateForm, value: str) -> Guide | None:
     if not value.isdigit():
         return None
-    return form.fields["guide"].queryset.filter(pk=value).first()
+    return form.guides().filter(pk=value).first()
 
 
 @require_http_methods(["GET", "POST"])
-def meeting_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+def meeting_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting, _ = _meeting_for_host(request, pk)
     if meeting.is_ended:
         messages.error(request, "This meeting has ended, so it can no longer be edited.")
@@ -114,12 +115,14 @@ def meeting_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def meeting_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+def meeting_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting, membership = _meeting_for_member(request, pk)
     return render(request, DETAIL_TEMPLATE, _detail_context(request, meeting, membership))
 
 
-def _detail_context(request: HttpRequest, meeting: Meeting, membership: Membership, **extra) -> dict:
+def _detail_context(
+    request: AuthenticatedHttpRequest, meeting: Meeting, membership: Membership, **extra
+) -> dict:
     context = {
         "meeting": meeting,
         "club": meeting.club,
@@ -167,7 +170,7 @@ def _web_url_or_blank(place: str) -> str:
 
 @require_POST
 @vary_on_headers("HX-Request")
-def rsvp(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+def rsvp(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting, membership = _meeting_for_member(request, pk)
     response = request.POST.get("response", "")
     try:
@@ -212,7 +215,7 @@ def _rsvp_context(request: HttpRequest, meeting: Meeting, *, error: str = "", st
 
 
 @require_GET
-def meeting_ics(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+def meeting_ics(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting, _ = _meeting_for_member(request, pk)
     local_start = timezone.localtime(meeting.starts_at, meeting.club.tzinfo)
     filename = f"{slugify(meeting.title) or 'meeting'}-{local_start:%Y-%m-%d}.ics"
@@ -293,7 +296,7 @@ def _ics_fold(line: str) -> str:
 
 
 def questions_context(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     meeting: Meeting,
     *,
     is_host: bool,
@@ -370,7 +373,7 @@ def _focus_id(meeting: Meeting, questions: list[MeetingQuestion], question_id: i
 
 @require_POST
 @vary_on_headers("HX-Request")
-def question_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+def question_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting, membership = _meeting_for_host(request, pk)
     text = request.POST.get("text", "")
     try:
@@ -382,7 +385,7 @@ def question_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @vary_on_headers("HX-Request")
-def question_edit(request: HtmxHttpRequest, pk: int, question_id: int) -> HttpResponse:
+def question_edit(request: AuthenticatedHttpRequest, pk: int, question_id: int) -> HttpResponse:
     meeting, membership = _meeting_for_host(request, pk)
     question = _question_of(meeting, question_id)
     text = request.POST.get("text", "")
@@ -396,7 +399,7 @@ def question_edit(request: HtmxHttpRequest, pk: int, question_id: int) -> HttpRe
 
 @require_POST
 @vary_on_headers("HX-Request")
-def question_move(request: HtmxHttpRequest, pk: int, question_id: int) -> HttpResponse:
+def question_move(request: AuthenticatedHttpRequest, pk: int, question_id: int) -> HttpResponse:
     meeting, membership = _meeting_for_host(request, pk)
     question = _question_of(meeting, question_id)
     direction = request.POST.get("direction", "")
@@ -413,7 +416,7 @@ def question_move(request: HtmxHttpRequest, pk: int, question_id: int) -> HttpRe
 
 @require_POST
 @vary_on_headers("HX-Request")
-def question_skip(request: HtmxHttpRequest, pk: int, question_id: int) -> HttpResponse:
+def question_skip(request: AuthenticatedHttpRequest, pk: int, question_id: int) -> HttpResponse:
     meeting, membership = _meeting_for_host(request, pk)
     question = _question_of(meeting, question_id)
     # The forms say which state they want, so a double click skips once instead of undoing itself;
@@ -440,7 +443,7 @@ def _next_url(request: HttpRequest, meeting: Meeting) -> str:
 
 
 def _questions_changed(
-    request: HtmxHttpRequest, meeting: Meeting, status: str, *, focus: tuple[int, str]
+    request: AuthenticatedHttpRequest, meeting: Meeting, status: str, *, focus: tuple[int, str]
 ) -> HttpResponse:
     next_url = _next_url(request, meeting)
     if request.htmx:
@@ -457,7 +460,11 @@ def _questions_changed(
 
 
 def _questions_refused(
-    request: HtmxHttpRequest, meeting: Meeting, membership: Membership, error: ValidationError, **typed
+    request: AuthenticatedHttpRequest,
+    meeting: Meeting,
+    membership: Membership,
+    error: ValidationError,
+    **typed,
 ) -> HttpResponse:
     """Show why a question change was refused, keeping what the host typed beside the field."""
     message = error.messages[0]

@@ -11,6 +11,7 @@ import io
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib import messages
 from django.db.models import Prefetch
@@ -26,12 +27,25 @@ from guides.models import Guide
 from sessions import access
 from sessions.models import Answer, Club, Meeting, Participant
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class _LikeCount(TypedDict):
+        like_count: int
+
+    # An answer from Answer.objects.with_like_counts().
+    CountedAnswer = WithAnnotations[Answer, _LikeCount]
+
 ANONYMOUS = "Anonymous"
 PREPARED = "prepared before the meeting"
 NOT_ENDED_MESSAGE = "The recap is ready once the meeting has ended."
 
 # Hosts first, then members, then guests: the order a club reads its own attendance in.
-_ROLE_ORDER = {Participant.Role.HOST: 0, Participant.Role.MEMBER: 1, Participant.Role.GUEST: 2}
+_ROLE_ORDER: dict[str, int] = {
+    Participant.Role.HOST: 0,
+    Participant.Role.MEMBER: 1,
+    Participant.Role.GUEST: 2,
+}
 
 
 # ---------- The data, gathered once ----------
@@ -175,7 +189,7 @@ def build_recap(meeting: Meeting, *, viewer_is_host: bool) -> Recap:
     )
 
 
-def _recap_answer(answer: Answer, names_shown: bool) -> RecapAnswer:
+def _recap_answer(answer: CountedAnswer, names_shown: bool) -> RecapAnswer:
     return RecapAnswer(
         text=answer.text,
         name=answer.participant.display_name if names_shown else ANONYMOUS,

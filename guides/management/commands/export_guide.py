@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -35,7 +36,7 @@ class Command(BaseCommand):
             self._fail(f"{output}: {(error.strerror or str(error)).lower()}")
         self.stdout.write(f"Exported '{guide.title}' to {output}")
 
-    def _fail(self, problem: str) -> None:
+    def _fail(self, problem: str) -> NoReturn:
         # Not CommandError, whose message Django prefixes with "CommandError:"; one plain line suffices.
         self.stderr.write(" ".join(f"export_guide: {problem}".split()))
         sys.exit(1)
