@@ -15,6 +15,7 @@ reminded at its new time.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 from datetime import timedelta
 
 from django.conf import settings
@@ -47,8 +48,17 @@ PREFERENCE_OF_KIND = {
 }
 
 
+# Emails are made by the worker, with no request to take an address from: unset SITE_URL means `make run`
+# on this machine.
+LOCAL_SITE_URL = "http://127.0.0.1:8000"
+
+
+def site_url() -> str:
+    return settings.SITE_URL or LOCAL_SITE_URL
+
+
 def absolute(path: str) -> str:
-    return settings.SITE_URL + path
+    return site_url() + path
 
 
 # ---------- Unsubscribe links ----------
@@ -262,7 +272,7 @@ def deliver(email: OutgoingEmail) -> bool:
             # RFC 8058 one-click unsubscribe: mail apps POST to the link without opening it.
             "List-Unsubscribe": f"<{unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "Message-ID": f"<outgoing-{email.pk}@{settings.SITE_URL.split('://', 1)[1].split(':')[0]}>",
+            "Message-ID": f"<outgoing-{email.pk}@{urlsplit(site_url()).hostname}>",
             "Auto-Submitted": "auto-generated",
         },
     )

@@ -59,8 +59,10 @@ def meeting_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     else:
         # Showing the form, or the pool of the guide just chosen ("Show its questions" without
         # JavaScript, or htmx when the choice changes): nothing is checked yet, so nothing is refused.
+        # A vote's winner ("Schedule a meeting on this book") and a date poll's best date arrive here
+        # as ?guide=<id> and ?starts_at=<YYYY-MM-DDTHH:MM> to start the form with.
         source = request.POST if request.method == "POST" else request.GET
-        form = MeetingCreateForm(initial=_typed(source), club=club)
+        form = MeetingCreateForm(initial=_typed(source, sent=request.method == "POST"), club=club)
         guide = _chosen_guide(form, source.get("guide", ""))
         if guide is not None:
             form.initial["guide"] = guide.pk
@@ -76,14 +78,14 @@ def meeting_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return render(request, FORM_TEMPLATE, context)
 
 
-def _typed(data) -> dict:
-    """What the host had typed into the form, as its starting values."""
+def _typed(data, *, sent: bool) -> dict:
+    """What the host had typed into the form (or a link gave), as its starting values."""
     typed = {
         key: data.get(key)
         for key in ("kind", "own_title", "own_questions", "starts_at", "place", "answers_visible")
     }
     typed = {key: value for key, value in typed.items() if value}
-    if "starts_at" in data:  # a sent form: an unticked box is off
+    if sent and "starts_at" in data:  # a sent form: an unticked box is off
         typed["allow_guests"] = bool(data.get("allow_guests"))
         typed["show_names"] = bool(data.get("show_names"))
     return typed
