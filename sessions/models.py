@@ -1016,6 +1016,8 @@ class ReadingProgress(models.Model):
         progress, _ = cls.objects.update_or_create(
             meeting=meeting, user=user, defaults={"position": position}
         )
+        if meeting.is_live and meeting.reading_target is not None:
+            meeting.touch()  # the live screens show how many have reached the target
         return progress
 
 
