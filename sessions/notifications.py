@@ -15,8 +15,8 @@ reminded at its new time.
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model

@@ -56,7 +56,10 @@ def won_by(vote: BookVote, host, **nomination) -> None:
 
 def test_a_member_can_nominate_the_clubs_own_guide(member_client, vote, club_guide):
     page = member_client.get(url("vote", vote.pk)).content.decode()
-    assert f'<option value="{club_guide.pk}">The Buried Giant (Kazuo Ishiguro, the club’s own guide)' in page
+    assert (
+        f'<option value="{club_guide.pk}">The Buried Giant (Kazuo Ishiguro, the club\u2019s own guide)'
+        in page
+    )
     response = member_client.post(url("nominate", vote.pk), {"guide": club_guide.pk})
     assert response.status_code == 302
     assert vote.nominations.get().guide == club_guide
@@ -93,7 +96,8 @@ def test_once_the_club_has_a_guide_for_the_winner_the_host_schedules_on_it(host_
 
 
 def test_the_calendar_links_a_club_guide_on_the_clubs_own_page(member_client, club, host, club_guide):
-    meeting = Meeting.schedule(club=club, guide=club_guide, by=host, starts_at=timezone.now() + timedelta(days=2))
+    starts_at = timezone.now() + timedelta(days=2)
+    meeting = Meeting.schedule(club=club, guide=club_guide, by=host, starts_at=starts_at)
     body = member_client.get(url("meeting_ics", meeting.pk)).content.decode().replace("\r\n ", "")
     guide_page = reverse("club_guides:detail", args=[club.slug, club_guide.pk])
     assert f"Guide: http://testserver{guide_page}" in body
@@ -115,7 +119,9 @@ def test_a_meeting_without_a_guide_is_in_the_feed_by_its_own_title(client, membe
     assert "Guide:" not in body
 
 
-def test_the_club_page_names_the_next_meeting_without_a_guide_by_its_title(member_client, club, just_questions):
+def test_the_club_page_names_the_next_meeting_without_a_guide_by_its_title(
+    member_client, club, just_questions
+):
     page = member_client.get(club.get_absolute_url()).content.decode()
     next_item = page.split("Next meeting</span>")[1].split("</li>")[0]
     assert "Summer short stories" in next_item
@@ -145,4 +151,4 @@ def test_without_site_url_the_links_in_emails_are_on_the_local_address(meeting, 
 def test_a_date_polls_link_starts_the_form_at_its_date_with_the_usual_boxes_ticked(host_client, club):
     page = host_client.get(f"{url('meeting_create', club.slug)}?starts_at=2031-05-06T19:30").content.decode()
     assert 'value="2031-05-06T19:30"' in page
-    assert 'name="allow_guests" aria-describedby="id_allow_guests_helptext" id="id_allow_guests" checked>' in page
+    assert 'id="id_allow_guests" checked>' in page
