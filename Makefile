@@ -6,7 +6,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev lint bench bench-pages bench-live clean
+.PHONY: run worker test install install-dev lint bench bench-pages bench-live clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,14 @@ run: install
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py setup_demo
 	@# bookclub/serve.py: uvicorn with --no-proxy-headers unless BEHIND_PROXY is on; LAN=1 serves phones.
+	@# The worker sends the club emails in the background beside it; it stops when the server does.
+	$(BIN)/python manage.py run_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python -m bookclub.serve --host $(HOST) --port $(PORT) $(if $(filter 1 true yes on,$(LAN)),--lan)
+
+# The background worker alone (emails, reminders, closing votes), e.g. beside a server started by hand.
+worker: install
+	$(BIN)/python manage.py run_worker
 
 # In parallel, one worker per core (pytest-xdist); TEST_WORKERS=0 runs in this process.
 TEST_WORKERS ?= auto

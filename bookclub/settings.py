@@ -105,6 +105,8 @@ INSTALLED_APPS = [
     "reversion",
     "csp",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "guides",
     "sessions.apps.ClubSessionsConfig",
 ]
@@ -306,6 +308,29 @@ EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Bookclub <bookclub@localhost>")
 
+# Between meetings (issue 12): emails go out from a background worker (django-tasks' database backend,
+# `manage.py run_worker`), never from a request. Their links are built on SITE_URL (above); unset, on
+# http://127.0.0.1:8000, which is only right for `make run` on this machine.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def _reminder_offsets(text: str) -> list[int]:
+    """ "48h,2h" -> [172800, 7200] seconds; "" -> no reminders."""
+    offsets = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        match = re.fullmatch(r"([1-9][0-9]*)(m|h|d)", part)
+        if not match:
+            raise ImproperlyConfigured(f"MEETING_REMINDERS: {part!r} should look like 48h, 2h, 30m or 2d.")
+        offsets.append(int(match[1]) * {"m": 60, "h": 3600, "d": 86400}[match[2]])
+    return sorted(set(offsets), reverse=True)
+
+
+MEETING_REMINDERS = _reminder_offsets(os.environ.get("MEETING_REMINDERS", "2d,2h"))
+# How often the worker looks for reminders that have fallen due and votes past their close date.
+OUTBOX_SWEEP_SECONDS = envint("OUTBOX_SWEEP_SECONDS", 60)
+# A claimed email not marked sent after this long belongs to a worker that died: it is sent again.
+EMAIL_CLAIM_LEASE_SECONDS = envint("EMAIL_CLAIM_LEASE_SECONDS", 300)
+
 # Security: secure by default whenever DEBUG is off.
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
 BEHIND_PROXY = envbool("BEHIND_PROXY", False)
@@ -383,6 +408,8 @@ RATE_LIMITS = {
     "guest": "5/hour",  # guests joining one meeting, per client address
     "signup": "5/hour",  # sign-up forms sent, per client address
     "password_reset": "5/hour",  # password-reset emails asked for, per client address
+    "nominate": "10/hour",  # books nominated, per member
+    "vote": "30/minute",  # ballots saved (each rank change is one), per member
 }
 for _name, _rate in envdict("RATE_LIMITS").items():
     if _name not in RATE_LIMITS:

@@ -69,7 +69,9 @@ def _split_paragraphs(text: str) -> list[str]:
 @require_http_methods(["GET", "POST"])
 def guide_create(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     club, _ = access.club_for_host(request, slug)
-    form = GuideForm(request.POST or None, request.FILES or None)
+    # A vote's winner without a guide links here as ?title=&author= (issue 12) to start the form with.
+    initial = {key: request.GET[key] for key in ("title", "author") if request.GET.get(key)}
+    form = GuideForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         guide = club_guides.save_guide(
             form.content(),

@@ -22,7 +22,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
 from guides.models import Guide
-from sessions.models import Club, Meeting, Membership, Participant
+from sessions.models import BookVote, Club, DatePoll, Meeting, Membership, Participant
 
 SESSION_KEY = "bookclub_participants"
 
@@ -169,3 +169,47 @@ def _one(queryset: QuerySet[_M]) -> _M | None:
         return queryset.get()
     except ObjectDoesNotExist:  # the parent of every model's DoesNotExist
         return None
+
+
+# ---------- Between meetings (issue 12): a club's votes and date polls ----------
+
+
+def vote_for_member(request: HttpRequest, pk: int) -> tuple[BookVote, Membership]:
+    """A book vote of one of the viewer's clubs; anyone else gets 404 (anonymous: log in)."""
+    if not request.user.is_authenticated:
+        raise LoginRequired
+    vote = BookVote.objects.select_related("club").filter(pk=pk).first()
+    membership = None
+    if vote is not None:
+        membership = Membership.objects.filter(club_id=vote.club_id, user=request.user).first()
+    if membership is None:
+        raise Http404("No such vote.")
+    membership.club = vote.club
+    return vote, membership
+
+
+def vote_for_host(request: HttpRequest, pk: int) -> tuple[BookVote, Membership]:
+    vote, membership = vote_for_member(request, pk)
+    if not membership.is_host:
+        raise PermissionDenied("Only the club's hosts can do that.")
+    return vote, membership
+
+
+def poll_for_member(request: HttpRequest, pk: int) -> tuple[DatePoll, Membership]:
+    if not request.user.is_authenticated:
+        raise LoginRequired
+    poll = DatePoll.objects.select_related("club").filter(pk=pk).first()
+    membership = None
+    if poll is not None:
+        membership = Membership.objects.filter(club_id=poll.club_id, user=request.user).first()
+    if membership is None:
+        raise Http404("No such poll.")
+    membership.club = poll.club
+    return poll, membership
+
+
+def poll_for_host(request: HttpRequest, pk: int) -> tuple[DatePoll, Membership]:
+    poll, membership = poll_for_member(request, pk)
+    if not membership.is_host:
+        raise PermissionDenied("Only the club's hosts can do that.")
+    return poll, membership

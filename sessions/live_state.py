@@ -183,6 +183,7 @@ def screen_context(meeting: Meeting, *, people: bool = True) -> dict:
             f"Start timer ({duration(current.timer_seconds)})" if current and current.timer_seconds else ""
         ),
         **_notes(meeting),
+        "reading": _reading(meeting),
         "urls": _urls(meeting),
         "server_now": timezone.now().isoformat(),
         **timer,
@@ -198,6 +199,15 @@ def _notes(meeting: Meeting) -> dict:
         "talking_points": list(guide.talking_points.all()),
         "quotes": list(guide.quotes.all()),
     }
+
+
+def _reading(meeting: Meeting) -> str:
+    """How many in the room have reached the reading target (issue 12), e.g. "5 of 9 have reached
+    Parts 1-2"; one query, and none when the meeting has no target."""
+    if meeting.reading_target is None:
+        return ""
+    reached, total = meeting.reading_target_reached()
+    return f"{reached} of {total} {'has' if reached == 1 else 'have'} reached {meeting.reading_target_label}"
 
 
 def _urls(meeting: Meeting) -> dict[str, str]:

@@ -174,6 +174,15 @@ class Membership(models.Model):
             raise ClubError("A club always keeps at least one host. Make another member a co-host first.")
 
 
+class ReadingUnit(models.TextChoices):
+    """How a reading plan, a question's place in the book and a member's progress are counted."""
+
+    PART = "part", "Part"
+    CHAPTER = "chapter", "Chapter"
+    PAGE = "page", "Page"
+    PERCENT = "percent", "Percent"
+
+
 class MeetingQuerySet(models.QuerySet):
     def of_user(self, user: User | AnonymousUser) -> MeetingQuerySet:
         if not user.is_authenticated:
@@ -181,7 +190,7 @@ class MeetingQuerySet(models.QuerySet):
         return self.filter(club__memberships__user=user)
 
     def upcoming(self) -> MeetingQuerySet:
-        return self.exclude(state=Meeting.State.ENDED).order_by("starts_at")
+        return self.exclude(state=Meeting.State.ENDED).filter(cancelled_at__isnull=True).order_by("starts_at")
 
     def past(self) -> MeetingQuerySet:
         return self.filter(state=Meeting.State.ENDED).order_by("-starts_at")
@@ -253,6 +262,17 @@ class Meeting(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # Between meetings (issue 12): what to read by then, and the calendar's revision of this event.
+    reading_unit = models.CharField(
+        "reading plan in", max_length=10, choices=ReadingUnit.choices, default=ReadingUnit.CHAPTER
+    )
+    reading_target = models.PositiveIntegerField(
+        "read up to", null=True, blank=True, help_text="Empty: no reading target for this meeting."
+    )
+    calendar_sequence = models.PositiveIntegerField(
+        default=0, help_text="RFC 5545 SEQUENCE: moved on with each change of time or place."
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
 
     objects = MeetingQuerySet.as_manager()
 
@@ -274,6 +294,17 @@ class Meeting(models.Model):
     def title(self) -> str:
         """What screens call the meeting: its guide's title, or its own for a "Just questions" meeting."""
         return self.guide.title if self.guide is not None else self.own_title
+
+    @property
+    def guide_url(self) -> str:
+        """Where the meeting's guide is read: the library's page, or the club's own (without reading the
+        club again: a club's guide belongs to the meeting's club). Empty without a guide."""
+        guide = self.guide
+        if guide is None:
+            return ""
+        if guide.club_id:
+            return reverse("club_guides:detail", args=[self.club.slug, guide.pk])
+        return guide.get_absolute_url()
 
     @property
     def is_live(self) -> bool:
@@ -365,7 +396,7 @@ class Meeting(models.Model):
         self._announce()
 
     def start(self, seen_version: int | None = None) -> None:
-        if self.state != self.State.SCHEDULED:
+        if self.state != self.State.SCHEDULED or self.cancelled_at is not None:
             return
         first = next(iter(self.active_questions()), None)
         self._control(
@@ -528,14 +559,18 @@ class Meeting(models.Model):
     def change_details(
         self, *, starts_at, place: str, allow_guests: bool, show_names: bool, answers_visible: str
     ) -> None:
-        self._lock_for_editing()
+        fresh = self._lock_for_editing()
         self.starts_at = starts_at
         self.place = place
         self.allow_guests = allow_guests
         self.show_names = show_names
         self.answers_visible = answers_visible
         # Only these fields: a full save would write back a stale current question or version.
-        self.save(update_fields=["starts_at", "place", "allow_guests", "show_names", "answers_visible"])
+        fields = ["starts_at", "place", "allow_guests", "show_names", "answers_visible"]
+        if (starts_at, place) != (fresh.starts_at, fresh.place):  # calendars must take the new time or place
+            self.calendar_sequence = fresh.calendar_sequence + 1
+            fields.append("calendar_sequence")
+        self.save(update_fields=fields)
         self.touch()
 
     def set_rsvp(self, user: User, response: str) -> Rsvp:
@@ -585,6 +620,60 @@ class Meeting(models.Model):
         MeetingQuestion.objects.bulk_update(changed, ["position"])
         self.touch()
 
+    # Between meetings (issue 12): the reading plan.
+
+    @property
+    def reading_target_label(self) -> str:
+        """What to read by the meeting, in words: "Parts 1-2", "Chapters 1-12", "60% of the book"."""
+        return reading_label(self.reading_unit, self.reading_target)
+
+    def reading_target_reached(self) -> tuple[int, int]:
+        """(reached, total): how many have read up to the target, among the people in the meeting once
+        it is live (participants with an account, not removed), else among the club's members. One
+        query; (0, total) when the meeting has no target."""
+        if self.is_live or self.is_ended:
+            people = self.participants.filter(user__isnull=False, removed=False)
+        else:
+            people = Membership.objects.filter(club_id=self.club_id)
+        if self.reading_target is None:
+            return 0, people.count()
+        far_enough = ReadingProgress.objects.filter(meeting=self, position__gte=self.reading_target)
+        counts = people.aggregate(
+            total=Count("pk"), reached=Count("pk", filter=Q(user_id__in=far_enough.values("user_id")))
+        )
+        return counts["reached"], counts["total"]
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+    @transaction.atomic
+    def cancel(self) -> bool:
+        """Call off a meeting that has not started; True if this call did it. Calendars are told (a
+        higher SEQUENCE with STATUS:CANCELLED) and members are emailed."""
+        fresh = self._lock_for_editing()
+        if fresh.state != self.State.SCHEDULED:
+            raise ValidationError("Only a meeting that has not started can be cancelled.", code="started")
+        if fresh.cancelled_at is not None:
+            return False
+        self.cancelled_at = timezone.now()
+        self.calendar_sequence = fresh.calendar_sequence + 1
+        self.save(update_fields=["cancelled_at", "calendar_sequence"])
+        self.touch()
+        _notify("meeting_cancelled", self)
+        return True
+
+    @transaction.atomic
+    def set_reading_plan(self, *, unit: str, target: int | None) -> None:
+        if unit not in ReadingUnit.values:
+            raise ValidationError("Choose parts, chapters, pages or percent.", code="invalid")
+        if target is not None and unit == ReadingUnit.PERCENT and not 1 <= target <= 100:
+            raise ValidationError("A percentage is between 1 and 100.", code="invalid")
+        self._lock_for_editing()
+        self.reading_unit, self.reading_target = unit, target
+        self.save(update_fields=["reading_unit", "reading_target"])
+        self.touch()
+
 
 class JoinRefused(Exception):
     """Why someone cannot join a meeting, in words to show them."""
@@ -600,6 +689,11 @@ class MeetingQuestion(models.Model):
     skipped = models.BooleanField(default=False)
     timer_seconds = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Optional countdown for answering this question."
+    )
+    reading_part = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Where in the book this question is about, in the meeting's reading unit.",
     )
 
     # Not columns: set on the questions a meeting page lists (sessions/views/meetings.py), for its template.
@@ -877,3 +971,505 @@ class Like(models.Model):
 
     def __str__(self) -> str:
         return f"{self.participant} likes {self.answer_id}"
+
+
+# ======================================================================================================
+# Between meetings (issue 12): choosing the next book, the date poll, reading progress, email and the
+# calendar feed. Kept together here, after the meeting models, so that the section merges on its own.
+# ======================================================================================================
+
+MAX_NOMINATION_REASON = 200
+
+
+def reading_label(unit: str, target: int | None) -> str:
+    if target is None:
+        return ""
+    if unit == ReadingUnit.PERCENT:
+        return f"{target}% of the book"
+    plural = {ReadingUnit.PART: "Parts", ReadingUnit.CHAPTER: "Chapters", ReadingUnit.PAGE: "Pages"}[unit]
+    singular = ReadingUnit(unit).label
+    return f"{singular} 1" if target == 1 else f"{plural} 1-{target}"
+
+
+def reading_position_label(unit: str, position: int | None) -> str:
+    """A single place in the book: "part 2", "page 130", "40%"."""
+    if position is None:
+        return ""
+    if unit == ReadingUnit.PERCENT:
+        return f"{position}%"
+    return f"{ReadingUnit(unit).label.lower()} {position}"
+
+
+class ReadingProgress(models.Model):
+    """How far a member has read for a meeting, counted in the meeting's reading unit."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="reading_progress")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "reading progress"
+        constraints = [models.UniqueConstraint(fields=["meeting", "user"], name="one_progress_per_member")]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.position} for {self.meeting_id}"
+
+    @classmethod
+    def record(cls, meeting: Meeting, user: User, position: int) -> ReadingProgress:
+        if meeting.reading_unit == ReadingUnit.PERCENT and position > 100:
+            raise ValidationError("A percentage is between 0 and 100.", code="invalid")
+        progress, _ = cls.objects.update_or_create(
+            meeting=meeting, user=user, defaults={"position": position}
+        )
+        if meeting.is_live and meeting.reading_target is not None:
+            meeting.touch()  # the live screens show how many have reached the target
+        return progress
+
+
+def is_beyond(question: MeetingQuestion, position: int | None) -> bool:
+    """A question about a part of the book past where the reader is: folded as a spoiler. Someone who
+    has not said how far they are sees every tagged question folded."""
+    if question.reading_part is None:
+        return False
+    return position is None or question.reading_part > position
+
+
+# ---------- Choosing the next book ----------
+
+
+def _notify(event: str, subject: models.Model) -> None:
+    """Queue the emails an event sends (sessions/notifications.py), once the change is committed."""
+    from sessions import notifications
+
+    notifications.announce(event, subject.pk)
+
+
+class VoteError(ValidationError):
+    """A nomination or ballot refused, with the reason to show beside the form."""
+
+
+class BookVoteQuerySet(models.QuerySet):
+    def current(self) -> BookVoteQuerySet:
+        return self.exclude(state=BookVote.State.CLOSED)
+
+    def due_to_close(self) -> BookVoteQuerySet:
+        return self.current().filter(closes_at__lte=timezone.now())
+
+
+class BookVote(models.Model):
+    """A round of "Choose our next book": nominations, then a ranked vote counted by instant runoff."""
+
+    class State(models.TextChoices):
+        NOMINATING = "nominating", "Taking nominations"
+        VOTING = "voting", "Voting"
+        CLOSED = "closed", "Closed"
+
+    club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="book_votes")
+    title = models.CharField(max_length=120, default="Choose our next book")
+    closes_at = models.DateTimeField("voting closes")
+    nominations_per_member = models.PositiveSmallIntegerField(default=2)
+    show_tallies_live = models.BooleanField(
+        "show tallies while voting", default=False, help_text="Off: the count is shown when the vote closes."
+    )
+    state = models.CharField(max_length=12, choices=State.choices, default=State.NOMINATING)
+    # The count as of the close (rounds, winner, rule) so the result never changes after it.
+    result = models.JSONField(null=True, blank=True)
+    winner = models.ForeignKey(
+        "Nomination", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    voting_opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = BookVoteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.club})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("sessions:vote", args=[self.pk])
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state == self.State.CLOSED
+
+    @property
+    def is_voting(self) -> bool:
+        return self.state == self.State.VOTING
+
+    @property
+    def is_nominating(self) -> bool:
+        return self.state == self.State.NOMINATING
+
+    @classmethod
+    def open(cls, *, club: Club, by: User, **fields) -> BookVote:
+        return cls.objects.create(club=club, created_by=by, **fields)
+
+    def close_if_due(self) -> bool:
+        """Close a vote whose close date has passed (pages and the worker call this); True if it closed."""
+        if not self.is_closed and self.closes_at <= timezone.now():
+            return self.close()
+        return False
+
+    def nominate(
+        self,
+        *,
+        by: User,
+        title: str,
+        author: str = "",
+        reason: str = "",
+        guide: Guide | None = None,
+    ) -> Nomination:
+        if guide is not None:
+            title, author = guide.title, guide.author
+        title, author, reason = " ".join(title.split()), " ".join(author.split()), reason.strip()
+        if not self.is_nominating:
+            raise VoteError("Nominations are closed for this vote.", code="closed")
+        if not title:
+            raise VoteError("Give the book's title, or pick a guide.", code="required")
+        if len(reason) > MAX_NOMINATION_REASON:
+            raise VoteError(
+                f"Keep the reason to {MAX_NOMINATION_REASON} characters; this one has {len(reason)}.",
+                code="max_length",
+            )
+        met = (
+            self.club.meetings.filter(
+                Q(state=Meeting.State.ENDED) | Q(starts_at__lte=timezone.now()), guide__title__iexact=title
+            )
+            .order_by("-starts_at")
+            .first()
+        )
+        if met is not None:
+            when = timezone.localtime(met.starts_at, self.club.tzinfo)
+            raise VoteError(
+                f"The club already met on “{met.guide.title}”, on {when:%-d %B %Y}.", code="already_read"
+            )
+        with transaction.atomic():
+            # Lock the vote so two quick nominations cannot both slip under the limit.
+            BookVote.objects.select_for_update().filter(pk=self.pk).first()
+            if self.nominations.filter(title__iexact=title).exists():
+                raise VoteError(f"“{title}” is already nominated.", code="duplicate")
+            mine = self.nominations.filter(nominated_by=by).count()
+            if mine >= self.nominations_per_member:
+                raise VoteError(
+                    f"You have used your {self.nominations_per_member} nomination"
+                    f"{'s' if self.nominations_per_member != 1 else ''} for this vote.",
+                    code="limit",
+                )
+            try:
+                with transaction.atomic():
+                    return Nomination.objects.create(
+                        vote=self, nominated_by=by, guide=guide, title=title, author=author, reason=reason
+                    )
+            except IntegrityError:  # the same title won a race a moment ago
+                raise VoteError(f"“{title}” is already nominated.", code="duplicate") from None
+
+    def start_voting(self) -> bool:
+        """Move from nominations to voting; True if this call did it (a double click does it once)."""
+        if not self.nominations.exists():
+            raise VoteError("Nominate at least one book before voting starts.", code="empty")
+        moved = BookVote.objects.filter(pk=self.pk, state=self.State.NOMINATING).update(
+            state=self.State.VOTING, voting_opened_at=timezone.now()
+        )
+        self.refresh_from_db()
+        if moved:
+            _notify("vote_opened", self)
+        return bool(moved)
+
+    def cast(self, user: User, ranking: list[int]) -> Ballot:
+        """Save a member's ranking (nomination ids, best first). An empty ranking withdraws the ballot."""
+        if not self.is_voting:
+            raise VoteError("This vote is not taking ballots.", code="closed")
+        known = set(self.nominations.values_list("pk", flat=True))
+        cleaned: list[int] = []
+        for pk in ranking:
+            if pk not in known:
+                raise VoteError("That book is not nominated in this vote.", code="invalid")
+            if pk not in cleaned:
+                cleaned.append(pk)
+        ballot, _ = Ballot.objects.update_or_create(vote=self, user=user, defaults={"ranking": cleaned})
+        return ballot
+
+    def count(self):
+        from sessions.ranked import instant_runoff
+
+        candidates = list(self.nominations.order_by("created_at", "pk").values_list("pk", flat=True))
+        ballots = [ballot for ballot in self.ballots.values_list("ranking", flat=True) if ballot]
+        return instant_runoff(ballots, candidates)
+
+    @transaction.atomic
+    def close(self) -> bool:
+        """Count the ballots and freeze the result; True if this call closed the vote."""
+        locked = BookVote.objects.select_for_update().get(pk=self.pk)
+        if locked.is_closed:
+            self.refresh_from_db()
+            return False
+        count = self.count()
+        self.result = {
+            "winner": count.winner,
+            "rule": count.deciding_rule,
+            "first_preferences": {str(k): v for k, v in count.first_preferences.items()},
+            "rounds": [
+                {
+                    "number": r.number,
+                    "tallies": {str(k): v for k, v in r.tallies.items()},
+                    "exhausted": r.exhausted,
+                    "eliminated": r.eliminated,
+                    "rule": r.rule,
+                    "tied": r.tied,
+                }
+                for r in count.rounds
+            ],
+        }
+        self.winner_id = count.winner
+        self.state = self.State.CLOSED
+        self.closed_at = timezone.now()
+        self.save(update_fields=["result", "winner", "state", "closed_at"])
+        _notify("vote_result", self)
+        return True
+
+
+class Nomination(models.Model):
+    vote = models.ForeignKey(BookVote, on_delete=models.CASCADE, related_name="nominations")
+    nominated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    guide = models.ForeignKey(Guide, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    title = models.CharField(max_length=200)
+    author = models.CharField(max_length=200, blank=True)
+    reason = models.CharField("why", max_length=MAX_NOMINATION_REASON, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(Lower("title"), "vote", name="one_nomination_per_title"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} by {self.author}" if self.author else self.title
+
+    def withdraw(self, by: User) -> None:
+        if not self.vote.is_nominating:
+            raise VoteError("Nominations can only be withdrawn before voting starts.", code="closed")
+        if self.nominated_by_id != by.pk:
+            raise VoteError("You can only withdraw your own nominations.", code="not_yours")
+        self.delete()
+
+
+class Ballot(models.Model):
+    """One member's ranking in a vote: nomination ids, best first (a partial ranking is fine)."""
+
+    vote = models.ForeignKey(BookVote, on_delete=models.CASCADE, related_name="ballots")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    ranking = models.JSONField(default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["vote", "user"], name="one_ballot_per_member")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in vote {self.vote_id}"
+
+
+# ---------- When can we meet? ----------
+
+
+class DatePoll(models.Model):
+    club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="date_polls")
+    title = models.CharField(max_length=120, default="When can we meet?")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("sessions:date_poll", args=[self.pk])
+
+    @classmethod
+    @transaction.atomic
+    def offer(cls, *, club: Club, by: User, starts: list, title: str = "") -> DatePoll:
+        starts = sorted(set(starts))
+        if len(starts) < 2:
+            raise ValidationError("Offer at least two dates and times.", code="too_few")
+        poll = cls.objects.create(club=club, created_by=by, title=title or "When can we meet?")
+        DateOption.objects.bulk_create(DateOption(poll=poll, starts_at=start) for start in starts)
+        return poll
+
+    def answer(self, user: User, answers: dict[int, str]) -> None:
+        if self.closed:
+            raise ValidationError("This poll is closed.", code="closed")
+        options = {option.pk: option for option in self.options.all()}
+        for option_id, value in answers.items():
+            if option_id not in options or value not in DateAnswer.Choice.values:
+                raise ValidationError("Answer yes, if need be or no for each date.", code="invalid")
+        with transaction.atomic():
+            for option_id, value in answers.items():
+                DateAnswer.objects.update_or_create(
+                    option_id=option_id, user=user, defaults={"answer": value}
+                )
+
+    def ranked_options(self) -> list[DateOption]:
+        """Options with their counts, best first: most yes, then most yes-or-if-need-be, then earliest."""
+        options = list(
+            self.options.annotate(
+                yes=Count("answers", filter=Q(answers__answer=DateAnswer.Choice.YES)),
+                maybe=Count("answers", filter=Q(answers__answer=DateAnswer.Choice.IF_NEED_BE)),
+                no=Count("answers", filter=Q(answers__answer=DateAnswer.Choice.NO)),
+            )
+        )
+        return sorted(options, key=lambda o: (-o.yes, -(o.yes + o.maybe), o.starts_at))
+
+
+class DateOption(models.Model):
+    poll = models.ForeignKey(DatePoll, on_delete=models.CASCADE, related_name="options")
+    starts_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["poll", "starts_at"], name="one_option_per_time")]
+
+    def __str__(self) -> str:
+        return f"{self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class DateAnswer(models.Model):
+    class Choice(models.TextChoices):
+        YES = "yes", "Yes"
+        IF_NEED_BE = "if_need_be", "If need be"
+        NO = "no", "No"
+
+    option = models.ForeignKey(DateOption, on_delete=models.CASCADE, related_name="answers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    answer = models.CharField(max_length=12, choices=Choice.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["option", "user"], name="one_answer_per_date")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.answer}"
+
+
+# ---------- Email: what each member wants, and every email sent ----------
+
+
+class EmailPreferences(models.Model):
+    """Which emails a member gets. Everyone starts with all of them; each email's unsubscribe link turns
+    its kind off."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_preferences"
+    )
+    invitations = models.BooleanField("meeting invitations", default=True)
+    reminders = models.BooleanField("meeting reminders", default=True)
+    votes = models.BooleanField("votes opening and their results", default=True)
+
+    def __str__(self) -> str:
+        return f"Email preferences of {self.user}"
+
+    @classmethod
+    def of(cls, user: User) -> EmailPreferences:
+        preferences, _ = cls.objects.get_or_create(user=user)
+        return preferences
+
+
+class OutgoingEmailQuerySet(models.QuerySet):
+    def due(self) -> OutgoingEmailQuerySet:
+        return self.filter(status=OutgoingEmail.Status.PENDING, send_after__lte=timezone.now())
+
+    def abandoned(self, lease: timedelta) -> OutgoingEmailQuerySet:
+        """Claimed by a worker that stopped before it could say the email went out."""
+        return self.filter(status=OutgoingEmail.Status.SENDING, claimed_at__lt=timezone.now() - lease)
+
+
+class OutgoingEmail(models.Model):
+    """One email to one member, recorded before it is sent. `key` names what it is about (say
+    "reminder:meeting-7:48h:2026-12-03T18:00"); the unique (user, key) makes a second request for the
+    same email find the first instead of sending again."""
+
+    class Kind(models.TextChoices):
+        INVITATION = "invitation", "Meeting invitation"
+        CANCELLATION = "cancellation", "Meeting cancelled"
+        REMINDER = "reminder", "Meeting reminder"
+        VOTE_OPENED = "vote_opened", "Vote opened"
+        VOTE_RESULT = "vote_result", "Vote result"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENDING = "sending", "Being sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    key = models.CharField(max_length=200)
+    to_address = models.EmailField()
+    subject = models.CharField(max_length=250)
+    body = models.TextField()
+    send_after = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OutgoingEmailQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="one_email_per_user_and_key")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to_address} ({self.status})"
+
+    def claim(self) -> bool:
+        """Compare-and-set: of all the workers that try, one moves the email to "sending"."""
+        claimed = OutgoingEmail.objects.filter(pk=self.pk, status=self.Status.PENDING).update(
+            status=self.Status.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1
+        )
+        return bool(claimed)
+
+
+# ---------- The club calendar ----------
+
+
+def new_calendar_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class CalendarFeed(models.Model):
+    """A member's private calendar subscription: every meeting of their clubs, at a secret URL."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Calendar of {self.user}"
+
+    @classmethod
+    def of(cls, user: User) -> CalendarFeed:
+        feed, _ = cls.objects.get_or_create(user=user)
+        return feed
+
+    def reset(self) -> None:
+        """A new secret: the old URL stops working at once."""
+        self.token = new_calendar_token()
+        self.save(update_fields=["token"])

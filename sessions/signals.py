@@ -28,3 +28,12 @@ def club_saved(sender, instance: Club, created: bool, **kwargs) -> None:
 def guide_saved(sender, instance: Guide, created: bool, **kwargs) -> None:
     if not created:
         _push(Meeting.objects.filter(guide=instance))
+
+
+@receiver(post_save, sender=Meeting)
+def meeting_scheduled(sender, instance: Meeting, created: bool, raw: bool = False, **kwargs) -> None:
+    """Invite the club's members by email (issue 12), from the worker once the meeting is committed."""
+    if created and not raw:
+        from sessions import notifications
+
+        notifications.announce("meeting_scheduled", instance.pk)

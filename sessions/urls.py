@@ -1,7 +1,18 @@
 from django.urls import path
 
 import bookclub.converters  # noqa: F401 -- registers <id:...>
-from sessions.views import answers, clubs, join, meetings, presenter, recap, stream
+from sessions.views import (
+    answers,
+    calendar,
+    clubs,
+    join,
+    meetings,
+    notifications,
+    planning,
+    presenter,
+    recap,
+    stream,
+)
 
 app_name = "sessions"
 urlpatterns = [
@@ -52,4 +63,28 @@ urlpatterns = [
     path("meetings/<id:pk>/recap/", recap.recap, name="recap"),
     path("meetings/<id:pk>/recap.md", recap.recap_markdown, name="recap_markdown"),
     path("meetings/<id:pk>/recap.csv", recap.recap_csv, name="recap_csv"),
+    # Between meetings (issue 12)
+    path("clubs/<slug:slug>/votes/new/", planning.vote_create, name="vote_create"),
+    path("votes/<id:pk>/", planning.vote_detail, name="vote"),
+    path("votes/<id:pk>/nominate/", planning.nominate, name="nominate"),
+    path(
+        "votes/<id:pk>/nominations/<id:nomination_id>/withdraw/",
+        planning.nomination_withdraw,
+        name="nomination_withdraw",
+    ),
+    path("votes/<id:pk>/start/", planning.vote_start, name="vote_start"),
+    path("votes/<id:pk>/close/", planning.vote_close, name="vote_close"),
+    path("votes/<id:pk>/ballot/", planning.ballot, name="ballot"),
+    path("clubs/<slug:slug>/date-polls/new/", planning.poll_create, name="date_poll_create"),
+    path("date-polls/<id:pk>/", planning.poll_detail, name="date_poll"),
+    path("date-polls/<id:pk>/answer/", planning.poll_answer, name="date_poll_answer"),
+    path("date-polls/<id:pk>/close/", planning.poll_close, name="date_poll_close"),
+    path("meetings/<id:pk>/reading-plan/", planning.reading_plan, name="reading_plan"),
+    path("meetings/<id:pk>/reading-progress/", planning.reading_progress, name="reading_progress"),
+    path("meetings/<id:pk>/cancel/", planning.meeting_cancel, name="meeting_cancel"),
+    path("calendar/", calendar.calendar_page, name="calendar"),
+    path("calendar/reset/", calendar.calendar_reset, name="calendar_reset"),
+    path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),
+    path("account/emails/", notifications.email_preferences, name="email_preferences"),
+    path("unsubscribe/<str:token>/", notifications.unsubscribe, name="unsubscribe"),
 ]

@@ -7,12 +7,15 @@ on the models; these views only report what the models refused.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -80,6 +83,15 @@ def _detail_context(request: HttpRequest, club: Club, membership: Membership) ->
         "upcoming": list(club.meetings.upcoming().select_related("guide")),
         "past": list(club.meetings.past().select_related("guide")),
         "club_guides": list(club.guides.order_by("title", "pk").only("pk", "title", "author", "club_id")),
+        # What's next (issue 12): the votes still open or closed in the last month, and open date polls.
+        "votes": list(
+            club.book_votes.filter(
+                Q(closed_at__isnull=True) | Q(closed_at__gte=timezone.now() - timedelta(days=30))
+            )
+            .select_related("winner")
+            .order_by("-created_at", "-pk")[:5]
+        ),
+        "date_polls": list(club.date_polls.filter(closed=False).order_by("-created_at", "-pk")[:5]),
         **_members_context(club, membership),
         **_invite_context(request, club, membership),
     }

@@ -8,7 +8,6 @@ Members answer questions ahead on the same page; those forms post to the live he
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -25,13 +24,22 @@ from django.views.decorators.vary import vary_on_headers
 
 from bookclub.http import AuthenticatedHttpRequest, absolute_url, safe_next
 from guides.models import Guide
-from sessions import access
+from sessions import access, calendars
 from sessions.forms.meetings import MeetingCreateForm, MeetingForm
-from sessions.models import Answer, Meeting, MeetingQuestion, Membership, Rsvp
+from sessions.models import (
+    Answer,
+    Meeting,
+    MeetingQuestion,
+    Membership,
+    ReadingProgress,
+    Rsvp,
+    is_beyond,
+    reading_position_label,
+)
+from sessions.views import planning
 
 DETAIL_TEMPLATE = "sessions/meetings/meeting_detail.html"
 FORM_TEMPLATE = "sessions/meetings/meeting_form.html"
-MEETING_LENGTH = timedelta(hours=2)
 _web_url = URLValidator(schemes=["http", "https"])
 
 
@@ -52,8 +60,10 @@ def meeting_create(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse
     else:
         # Showing the form, or the pool of the guide just chosen ("Show its questions" without
         # JavaScript, or htmx when the choice changes): nothing is checked yet, so nothing is refused.
+        # A vote's winner ("Schedule a meeting on this book") and a date poll's best date arrive here
+        # as ?guide=<id> and ?starts_at=<YYYY-MM-DDTHH:MM> to start the form with.
         source = request.POST if request.method == "POST" else request.GET
-        form = MeetingCreateForm(initial=_typed(source), club=club)
+        form = MeetingCreateForm(initial=_typed(source, sent=request.method == "POST"), club=club)
         guide = _chosen_guide(form, source.get("guide", ""))
         if guide is not None:
             form.initial["guide"] = guide.pk
@@ -72,14 +82,14 @@ def meeting_create(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse
     return render(request, FORM_TEMPLATE, context)
 
 
-def _typed(data) -> dict:
-    """What the host had typed into the form, as its starting values."""
+def _typed(data, *, sent: bool) -> dict:
+    """What the host had typed into the form (or a link gave), as its starting values."""
     typed = {
         key: data.get(key)
         for key in ("kind", "own_title", "own_questions", "starts_at", "place", "answers_visible")
     }
     typed = {key: value for key, value in typed.items() if value}
-    if "starts_at" in data:  # a sent form: an unticked box is off
+    if sent and "starts_at" in data:  # a sent form: an unticked box is off
         typed["allow_guests"] = bool(data.get("allow_guests"))
         typed["show_names"] = bool(data.get("show_names"))
     return typed
@@ -127,10 +137,11 @@ def _detail_context(
         "meeting": meeting,
         "club": meeting.club,
         "guide": meeting.guide,
-        "guide_url": _guide_url(meeting),
+        "guide_url": meeting.guide_url,
         "is_host": membership.is_host,
         "place_url": _web_url_or_blank(meeting.place),
         "join_url": _join_url(request, meeting),
+        **planning.reading_context(request, meeting),
         **_rsvp_context(request, meeting),
         **questions_context(request, meeting, is_host=membership.is_host),
     }
@@ -144,17 +155,6 @@ def _join_url(request: HttpRequest, meeting: Meeting) -> str:
     if meeting.is_ended:
         return ""
     return absolute_url(request, reverse("sessions:join_code", args=[meeting.join_code]))
-
-
-def _guide_url(meeting: Meeting) -> str:
-    """Where the meeting's guide is read: the library's page, or the club's own (without reading the
-    club again: a club's guide belongs to the meeting's club)."""
-    guide = meeting.guide
-    if guide is None:
-        return ""
-    if guide.club_id:
-        return reverse("club_guides:detail", args=[meeting.club.slug, guide.pk])
-    return guide.get_absolute_url()
 
 
 def _web_url_or_blank(place: str) -> str:
@@ -220,76 +220,10 @@ def meeting_ics(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     local_start = timezone.localtime(meeting.starts_at, meeting.club.tzinfo)
     filename = f"{slugify(meeting.title) or 'meeting'}-{local_start:%Y-%m-%d}.ics"
     response = HttpResponse(
-        _icalendar(request, meeting).encode(), content_type="text/calendar; charset=utf-8"
+        calendars.calendar(request, [meeting]), content_type="text/calendar; charset=utf-8"
     )
     response.headers["Content-Disposition"] = content_disposition_header(True, filename)
     return response
-
-
-def _icalendar(request: HttpRequest, meeting: Meeting) -> str:
-    """The meeting as an RFC 5545 calendar with one event, times in UTC."""
-    meeting_url = request.build_absolute_uri(meeting.get_absolute_url())
-    if meeting.guide is not None:
-        guide_url = request.build_absolute_uri(_guide_url(meeting))
-        description = (
-            f"{meeting.club.name} meets to discuss {meeting.guide.title} by {meeting.guide.author}.\n"
-            f"Meeting page: {meeting_url}\nGuide: {guide_url}"
-        )
-    else:
-        description = f"{meeting.club.name} meets to discuss {meeting.title}.\nMeeting page: {meeting_url}"
-    host = request.get_host().rsplit(":", 1)[0] if request.get_host() else "bookclub"
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Bookclub//Meetings//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "BEGIN:VEVENT",
-        # Stable per meeting, so importing the file again updates the event instead of adding another.
-        f"UID:meeting-{meeting.pk}@{host}",
-        f"DTSTAMP:{_ics_time(timezone.now())}",
-        f"DTSTART:{_ics_time(meeting.starts_at)}",
-        f"DTEND:{_ics_time(meeting.starts_at + MEETING_LENGTH)}",
-        f"SUMMARY:{_ics_text(f'{meeting.title} — {meeting.club.name}')}",
-    ]
-    if meeting.place:
-        lines.append(f"LOCATION:{_ics_text(meeting.place)}")
-    lines += [
-        f"URL:{meeting_url}",
-        f"DESCRIPTION:{_ics_text(description)}",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    return "".join(_ics_fold(line) + "\r\n" for line in lines)
-
-
-def _ics_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _ics_text(value: str) -> str:
-    """A TEXT value per RFC 5545 3.3.11: backslash, semicolon, comma and line breaks escaped."""
-    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
-    # Other control characters are not allowed in TEXT at all.
-    return "".join(char for char in value if char == "\t" or (ord(char) >= 0x20 and char != "\x7f"))
-
-
-def _ics_fold(line: str) -> str:
-    """Fold a content line into lines of at most 75 octets, never splitting a UTF-8 character."""
-    parts: list[str] = []
-    current, size = "", 0
-    for char in line:
-        width = len(char.encode())
-        limit = 75 if not parts else 74  # continuation lines start with a space, which counts
-        if size + width > limit:
-            parts.append(current)
-            current, size = char, width
-        else:
-            current += char
-            size += width
-    parts.append(current)
-    return "\r\n ".join(parts)
 
 
 # ---------- Questions ----------
@@ -315,18 +249,28 @@ def questions_context(
     questions_query = meeting.questions.all()
     if not is_host:
         questions_query = questions_query.filter(skipped=False)
-    prepare = meeting.state == Meeting.State.SCHEDULED
+    prepare = meeting.state == Meeting.State.SCHEDULED and meeting.cancelled_at is None
     if prepare:
         own_answers = Answer.objects.filter(participant__user=request.user).order_by("created_at", "id")
         questions_query = questions_query.prefetch_related(
             Prefetch("answers", queryset=own_answers, to_attr="my_answers")
         )
     questions = list(questions_query)
+    # Before the meeting, questions about a part of the book past where the viewer has read are folded.
+    position = None
+    if prepare and any(question.reading_part is not None for question in questions):
+        position = (
+            ReadingProgress.objects.filter(meeting=meeting, user=request.user)
+            .values_list("position", flat=True)
+            .first()
+        )
     number = 0
     for question in questions:
         if not question.skipped:
             number += 1
         question.number = None if question.skipped else number
+        question.spoiler = prepare and is_beyond(question, position)
+        question.part_label = reading_position_label(meeting.reading_unit, question.reading_part)
         # A fresh token per form: a double click then saves the answer once.
         question.client_token = uuid.uuid4()
     focus_id = _focus_id(meeting, questions, *focus) if focus else ""

@@ -27,7 +27,8 @@ from django.utils.http import urlsafe_base64_encode
 import bookclub.settings as production
 from bookclub import ratelimit
 from guides.models import Guide, Question
-from sessions.models import Answer, Club, Meeting, Participant
+from sessions import notifications
+from sessions.models import Answer, BookVote, Club, DatePoll, Meeting, Participant
 from tests.bookclub.test_settings import run_django
 
 pytestmark = pytest.mark.usefixtures("empty_cache")
@@ -341,6 +342,8 @@ def test_the_default_limits_are_the_documented_ones():
         "guest": "5/hour",
         "signup": "5/hour",
         "password_reset": "5/hour",
+        "nominate": "10/hour",
+        "vote": "30/minute",
     }
 
 
@@ -574,6 +577,10 @@ def scene(live_meeting, host):
     )
     guest = live_meeting.add_guest("Kathy")
     theirs = guest.post_answer(question, "Theirs", uuid.uuid4())
+    soon = timezone.now() + timedelta(days=7)
+    vote = BookVote.open(club=live_meeting.club, by=host, closes_at=soon)
+    nomination = vote.nominate(by=host, title="Klara and the Sun")
+    poll = DatePoll.offer(club=live_meeting.club, by=host, starts=[soon, soon + timedelta(days=1)])
     return {
         "client": client,
         "meeting": live_meeting,
@@ -583,6 +590,10 @@ def scene(live_meeting, host):
         "theirs": theirs,
         "guest": guest,
         "question": question,
+        "vote": vote,
+        "nomination": nomination,
+        "poll": poll,
+        "host": host,
     }
 
 
@@ -612,6 +623,27 @@ SESSION_POSTS = {
     "answer_edit": lambda s: [s["meeting"].pk, s["mine"].pk],
     "answer_delete": lambda s: [s["meeting"].pk, s["mine"].pk],
     "answer_like": lambda s: [s["meeting"].pk, s["theirs"].pk],
+    # Between meetings (issue 12)
+    "vote_create": lambda s: [s["club"].slug],
+    "nominate": lambda s: [s["vote"].pk],
+    "nomination_withdraw": lambda s: [s["vote"].pk, s["nomination"].pk],
+    "vote_start": lambda s: [s["vote"].pk],
+    "vote_close": lambda s: [s["vote"].pk],
+    "ballot": lambda s: [s["vote"].pk],
+    "date_poll_create": lambda s: [s["club"].slug],
+    "date_poll_answer": lambda s: [s["poll"].pk],
+    "date_poll_close": lambda s: [s["poll"].pk],
+    "reading_plan": lambda s: [s["meeting"].pk],
+    "reading_progress": lambda s: [s["meeting"].pk],
+    "meeting_cancel": lambda s: [s["meeting"].pk],
+    "calendar_reset": lambda s: [],
+    "email_preferences": lambda s: [],
+}
+# Posts that carry no CSRF token by design: RFC 8058 one-click unsubscribe, which mail apps POST to
+# without opening a page; the signed token in the URL is the proof, and all it does is turn one kind
+# of email off.
+SESSION_CSRF_EXEMPT = {
+    "unsubscribe": lambda s: [notifications.unsubscribe_token(s["host"], "reminder")],
 }
 SESSION_GET_ONLY = {
     "club",
@@ -625,6 +657,10 @@ SESSION_GET_ONLY = {
     "recap",
     "recap_markdown",
     "recap_csv",
+    "vote",
+    "date_poll",
+    "calendar",
+    "calendar_feed",
 }
 
 
@@ -634,7 +670,15 @@ def test_every_session_url_is_listed_as_a_post_or_a_get_only_url():
         for pattern in get_resolver("sessions.urls").url_patterns
         if isinstance(pattern, URLPattern)
     }
-    assert names == set(SESSION_POSTS) | SESSION_GET_ONLY
+    assert names == set(SESSION_POSTS) | set(SESSION_CSRF_EXEMPT) | SESSION_GET_ONLY
+
+
+def test_one_click_unsubscribe_is_the_only_post_taken_without_the_token(scene):
+    client = scene["client"]
+    path = reverse("sessions:unsubscribe", args=SESSION_CSRF_EXEMPT["unsubscribe"](scene))
+    response = client.post(path, {})
+    assert response.status_code == 200
+    assert not scene["host"].email_preferences.reminders
 
 
 @pytest.mark.parametrize("name", sorted(SESSION_POSTS))

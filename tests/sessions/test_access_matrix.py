@@ -326,6 +326,10 @@ def test_the_matrix_covers_every_club_and_meeting_url():
         "answer_delete",
         "answer_like",
     }
+    # The between-meetings URLs have a table of their own (test_planning_access.py).
+    from tests.sessions.test_planning_access import COVERED
+
+    covered |= COVERED
     # The invite link joins whoever opens it (tested in test_clubs.py); the event stream needs an ASGI
     # client (tested in test_stream.py).
     assert {pattern.name for pattern in urlpatterns} - covered == {"invite", "events"}
