@@ -179,9 +179,9 @@ def vote_for_member(request: HttpRequest, pk: int) -> tuple[BookVote, Membership
     if not request.user.is_authenticated:
         raise LoginRequired
     vote = BookVote.objects.select_related("club").filter(pk=pk).first()
-    membership = None
-    if vote is not None:
-        membership = Membership.objects.filter(club_id=vote.club_id, user=request.user).first()
+    if vote is None:
+        raise Http404("No such vote.")
+    membership = Membership.objects.filter(club_id=vote.club_id, user=request.user).first()
     if membership is None:
         raise Http404("No such vote.")
     membership.club = vote.club
@@ -199,9 +199,9 @@ def poll_for_member(request: HttpRequest, pk: int) -> tuple[DatePoll, Membership
     if not request.user.is_authenticated:
         raise LoginRequired
     poll = DatePoll.objects.select_related("club").filter(pk=pk).first()
-    membership = None
-    if poll is not None:
-        membership = Membership.objects.filter(club_id=poll.club_id, user=request.user).first()
+    if poll is None:
+        raise Http404("No such poll.")
+    membership = Membership.objects.filter(club_id=poll.club_id, user=request.user).first()
     if membership is None:
         raise Http404("No such poll.")
     membership.club = poll.club

@@ -20,7 +20,7 @@ import unicodedata
 import uuid
 import zoneinfo
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -37,6 +37,7 @@ from sessions import names
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
+    from django_stubs_ext import WithAnnotations
 
 # Join codes avoid letters and digits that are easy to confuse when read off a shared screen.
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -631,6 +632,7 @@ class Meeting(models.Model):
         """(reached, total): how many have read up to the target, among the people in the meeting once
         it is live (participants with an account, not removed), else among the club's members. One
         query; (0, total) when the meeting has no target."""
+        people: models.QuerySet[Participant] | models.QuerySet[Membership]
         if self.is_live or self.is_ended:
             people = self.participants.filter(user__isnull=False, removed=False)
         else:
@@ -700,6 +702,11 @@ class MeetingQuestion(models.Model):
     number: int | None
     client_token: uuid.UUID
     focus: str  # the control of this question that gets the focus after a change, or ""
+    spoiler: bool  # about a part of the book past where the viewer has read, so folded
+    part_label: str  # the part it is about in words ("part 2"), or ""
+    # Not columns either: set on the questions of the reading plan form (sessions/views/planning.py).
+    part_value: str  # what the part field shows: as posted, else the saved part
+    part_error: str
 
     class Meta:
         ordering = ["position", "id"]
@@ -986,7 +993,12 @@ def reading_label(unit: str, target: int | None) -> str:
         return ""
     if unit == ReadingUnit.PERCENT:
         return f"{target}% of the book"
-    plural = {ReadingUnit.PART: "Parts", ReadingUnit.CHAPTER: "Chapters", ReadingUnit.PAGE: "Pages"}[unit]
+    plurals: dict[str, str] = {
+        ReadingUnit.PART: "Parts",
+        ReadingUnit.CHAPTER: "Chapters",
+        ReadingUnit.PAGE: "Pages",
+    }
+    plural = plurals[unit]
     singular = ReadingUnit(unit).label
     return f"{singular} 1" if target == 1 else f"{plural} 1-{target}"
 
@@ -1146,7 +1158,7 @@ class BookVote(models.Model):
             .order_by("-starts_at")
             .first()
         )
-        if met is not None:
+        if met is not None and met.guide is not None:  # it has one: it was found by its guide's title
             when = timezone.localtime(met.starts_at, self.club.tzinfo)
             raise VoteError(
                 f"The club already met on “{met.guide.title}”, on {when:%-d %B %Y}.", code="already_read"
@@ -1323,7 +1335,7 @@ class DatePoll(models.Model):
                     option_id=option_id, user=user, defaults={"answer": value}
                 )
 
-    def ranked_options(self) -> list[DateOption]:
+    def ranked_options(self) -> list[CountedOption]:
         """Options with their counts, best first: most yes, then most yes-or-if-need-be, then earliest."""
         options = list(
             self.options.annotate(
@@ -1339,12 +1351,27 @@ class DateOption(models.Model):
     poll = models.ForeignKey(DatePoll, on_delete=models.CASCADE, related_name="options")
     starts_at = models.DateTimeField()
 
+    # Not a column: the viewer's answer (or ""), set by the poll page (sessions/views/planning.py) for its
+    # template. The counts its options carry are annotations: see CountedOption.
+    mine: str
+
     class Meta:
         ordering = ["starts_at", "id"]
         constraints = [models.UniqueConstraint(fields=["poll", "starts_at"], name="one_option_per_time")]
 
     def __str__(self) -> str:
         return f"{self.starts_at:%Y-%m-%d %H:%M}"
+
+
+if TYPE_CHECKING:
+
+    class _AnswerCounts(TypedDict):
+        yes: int
+        maybe: int
+        no: int
+
+    # An option from DatePoll.ranked_options(), with how many answered yes, if need be and no.
+    CountedOption = WithAnnotations[DateOption, _AnswerCounts]
 
 
 class DateAnswer(models.Model):

@@ -15,7 +15,9 @@ reminded at its new time.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -38,8 +40,8 @@ from sessions.models import (
 logger = logging.getLogger(__name__)
 User = get_user_model()
 UNSUBSCRIBE_SALT = "bookclub.unsubscribe"
-# Which preference turns each kind of email off.
-PREFERENCE_OF_KIND = {
+# Which preference turns each kind of email off; looked up by the kind as stored (a str).
+PREFERENCE_OF_KIND: dict[str, str] = {
     OutgoingEmail.Kind.INVITATION: "invitations",
     OutgoingEmail.Kind.CANCELLATION: "invitations",
     OutgoingEmail.Kind.REMINDER: "reminders",
@@ -80,7 +82,10 @@ def read_unsubscribe_token(token: str):
         return None
     if not isinstance(data, dict) or data.get("k") not in PREFERENCE_OF_KIND.values():
         return None
-    user = User.objects.filter(pk=data.get("u")).first()
+    user_id = data.get("u")
+    if not isinstance(user_id, int):  # every token this site signs has the account's pk
+        return None
+    user = User.objects.filter(pk=user_id).first()
     if user is None or (user.email or "").lower() != data.get("e"):
         return None
     return user, data["k"]
@@ -316,7 +321,9 @@ def unsubscribe(user, preference: str) -> None:
 # ---------- Tasks run by the worker ----------
 
 
-EVENTS = {
+# Each event's model, and what emails about one of its rows. The function takes Any: a dict's type cannot
+# say that each one goes with the model beside it.
+EVENTS: dict[str, tuple[type[Meeting] | type[BookVote], Callable[[Any], int]]] = {
     "meeting_scheduled": (Meeting, meeting_scheduled),
     "meeting_cancelled": (Meeting, meeting_cancelled),
     "vote_opened": (BookVote, vote_opened),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -32,10 +33,9 @@ class BookVoteForm(forms.ModelForm):
 
     def __init__(self, *args, club: Club, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["closes_at"].tz = club.tzinfo
-        self.fields[
-            "closes_at"
-        ].help_text = f"In the club's time zone, {club.time_zone}. The vote closes by itself then."
+        closes_at = cast(ClubDateTimeField, self.fields["closes_at"])
+        closes_at.tz = club.tzinfo
+        closes_at.help_text = f"In the club's time zone, {club.time_zone}. The vote closes by itself then."
         self.fields["title"].error_messages["required"] = "Give the vote a title."
 
     def clean_closes_at(self) -> datetime:
@@ -51,8 +51,17 @@ class BookVoteForm(forms.ModelForm):
         return value
 
 
+class NominationGuideField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Guide) -> str:
+        return (
+            f"{obj.title} ({obj.author}, the club\u2019s own guide)"
+            if obj.club_id
+            else f"{obj.title} ({obj.author})"
+        )
+
+
 class NominationForm(forms.Form):
-    guide = forms.ModelChoiceField(
+    guide = NominationGuideField(
         label="A book with a guide",
         queryset=Guide.objects.none(),
         required=False,
@@ -72,17 +81,13 @@ class NominationForm(forms.Form):
 
     def __init__(self, *args, club: Club, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        guide_field = self.fields["guide"]
+        guide_field = cast(NominationGuideField, self.fields["guide"])
         # What the club can meet on: the published library and the club's own guides.
         guide_field.queryset = Guide.objects.for_meetings_of(club).order_by("title", "author", "pk")
-        guide_field.label_from_instance = lambda guide: (
-            f"{guide.title} ({guide.author}, the club\u2019s own guide)"
-            if guide.club_id
-            else f"{guide.title} ({guide.author})"
-        )
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns
         if not data.get("guide") and not (data.get("title") or "").strip():
             self.add_error("title", "Give the book's title, or pick a book with a guide.")
         return data
@@ -105,8 +110,9 @@ class DatePollForm(forms.Form):
     def option_fields(self) -> list:
         return [self[f"option_{number}"] for number in range(1, DATE_POLL_OPTIONS + 1)]
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns
         starts = []
         for number in range(1, DATE_POLL_OPTIONS + 1):
             value = data.get(f"option_{number}")
@@ -130,8 +136,9 @@ class ReadingPlanForm(forms.Form):
         help_text="E.g. 2 with parts for “Parts 1-2”, 12 with chapters, 50 with percent. Empty: no target.",
     )
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns
         if data.get("unit") == ReadingUnit.PERCENT and (data.get("target") or 0) > 100:
             self.add_error("target", "A percentage is between 1 and 100.")
         return data

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from bookclub.http import absolute_url
+from bookclub.http import AuthenticatedHttpRequest, absolute_url
 from sessions import calendars
 from sessions.models import CalendarFeed, Meeting
 
@@ -23,7 +23,7 @@ TEMPLATE = "sessions/calendar/calendar.html"
 
 @login_required
 @require_GET
-def calendar_page(request: HttpRequest) -> HttpResponse:
+def calendar_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     feed = CalendarFeed.of(request.user)
     https_url = absolute_url(request, reverse("sessions:calendar_feed", args=[feed.token]))
     webcal_url = "webcal://" + https_url.split("://", 1)[1]
@@ -32,7 +32,7 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def calendar_reset(request: HttpRequest) -> HttpResponse:
+def calendar_reset(request: AuthenticatedHttpRequest) -> HttpResponse:
     CalendarFeed.of(request.user).reset()
     messages.success(
         request, "Calendar link reset. Subscribe again with the new link; the old one no longer works."

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from bookclub.http import AuthenticatedHttpRequest
 from sessions import notifications
 from sessions.models import EmailPreferences
 
@@ -37,7 +38,7 @@ class EmailPreferencesForm(forms.ModelForm):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def email_preferences(request: HttpRequest) -> HttpResponse:
+def email_preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     preferences = EmailPreferences.of(request.user)
     form = EmailPreferencesForm(request.POST if request.method == "POST" else None, instance=preferences)
     if form.is_valid():

@@ -19,7 +19,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from bookclub.http import HtmxHttpRequest
+from bookclub.http import AuthenticatedHttpRequest
 from bookclub.ratelimit import hit, too_many_requests
 from guides.models import Guide
 from sessions import access
@@ -57,7 +57,7 @@ RULE_WORDS = {
 
 
 @require_http_methods(["GET", "POST"])
-def vote_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+def vote_create(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     club, _ = access.club_for_host(request, slug)
     form = BookVoteForm(request.POST if request.method == "POST" else None, club=club)
     if form.is_valid():
@@ -73,18 +73,18 @@ def vote_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-def vote_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+def vote_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     vote, membership = access.vote_for_member(request, pk)
     vote.close_if_due()
     return render(request, VOTE_TEMPLATE, vote_context(request, vote, membership))
 
 
-def vote_context(request: HttpRequest, vote: BookVote, membership: Membership, **extra) -> dict:
+def vote_context(request: AuthenticatedHttpRequest, vote: BookVote, membership: Membership, **extra) -> dict:
     """Everything the vote page shows, in a fixed number of queries however many nominations and ballots."""
     nominations = list(vote.nominations.select_related("nominated_by", "guide__club"))
     by_id = {nomination.pk: nomination for nomination in nominations}
     ballots = list(vote.ballots.values_list("user_id", "ranking"))
-    mine = next((ranking for user_id, ranking in ballots if user_id == request.user.pk), [])
+    mine: list[int] = next((ranking for user_id, ranking in ballots if user_id == request.user.pk), [])
     ranked = [by_id[pk] for pk in mine if pk in by_id]
     unranked = [nomination for nomination in nominations if nomination.pk not in mine]
     context = {
@@ -174,7 +174,7 @@ def _schedule_url(vote: BookVote, winner: Nomination) -> str:
 
 
 @require_POST
-def nominate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+def nominate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     vote, membership = access.vote_for_member(request, pk)
     wait = hit(request, "nominate")
     if wait:
@@ -203,7 +203,7 @@ def nominate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def nomination_withdraw(request: HtmxHttpRequest, pk: int, nomination_id: int) -> HttpResponse:
+def nomination_withdraw(request: AuthenticatedHttpRequest, pk: int, nomination_id: int) -> HttpResponse:
     vote, _ = access.vote_for_member(request, pk)
     nomination = get_object_or_404(Nomination, vote=vote, pk=nomination_id)
     nomination.vote = vote
@@ -220,7 +220,7 @@ def nomination_withdraw(request: HtmxHttpRequest, pk: int, nomination_id: int) -
 
 
 @require_POST
-def vote_start(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+def vote_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     vote, _ = access.vote_for_host(request, pk)
     try:
         if vote.start_voting():
@@ -231,7 +231,7 @@ def vote_start(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def vote_close(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+def vote_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     vote, _ = access.vote_for_host(request, pk)
     if vote.is_nominating:
         messages.error(request, "Start the voting before closing the vote.")
@@ -245,7 +245,7 @@ def vote_close(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @vary_on_headers("HX-Request")
-def ballot(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+def ballot(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Save the member's ranking. The form sends the ranking as it stands (`ranking`, best first) and,
     from a button, one change to make to it: "up:<id>", "down:<id>", "add:<id>", "remove:<id>"; a
     dragged list sends the new order with "save"."""
@@ -286,7 +286,7 @@ def _apply(ranking: list[int], action: str) -> list[int]:
 
 
 def _ballot_response(
-    request: HtmxHttpRequest,
+    request: AuthenticatedHttpRequest,
     vote: BookVote,
     membership: Membership,
     *,
@@ -308,7 +308,7 @@ def _ballot_response(
 
 
 @require_http_methods(["GET", "POST"])
-def poll_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+def poll_create(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     club, _ = access.club_for_host(request, slug)
     form = DatePollForm(request.POST if request.method == "POST" else None, club=club)
     if form.is_valid():
@@ -321,12 +321,12 @@ def poll_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-def poll_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+def poll_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     poll, membership = access.poll_for_member(request, pk)
     return render(request, POLL_TEMPLATE, _poll_context(request, poll, membership))
 
 
-def _poll_context(request: HttpRequest, poll: DatePoll, membership: Membership, **extra) -> dict:
+def _poll_context(request: AuthenticatedHttpRequest, poll: DatePoll, membership: Membership, **extra) -> dict:
     options = poll.ranked_options()
     mine = dict(
         DateAnswer.objects.filter(option__poll=poll, user=request.user).values_list("option_id", "answer")
@@ -360,11 +360,12 @@ def _poll_context(request: HttpRequest, poll: DatePoll, membership: Membership, 
 
 
 @require_POST
-def poll_answer(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+def poll_answer(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     poll, membership = access.poll_for_member(request, pk)
-    answers = {}
+    answers: dict[int, str] = {}
     for key, value in request.POST.items():
-        if key.startswith("option_") and value:
+        # A QueryDict's value is the key's last str, or [] for a key with none: skipped with the empty.
+        if key.startswith("option_") and value and isinstance(value, str):
             try:
                 answers[int(key.removeprefix("option_"))] = value
             except ValueError:
@@ -379,7 +380,7 @@ def poll_answer(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def poll_close(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+def poll_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     poll, _ = access.poll_for_host(request, pk)
     DatePoll.objects.filter(pk=poll.pk).update(closed=True)
     messages.success(request, "The poll is closed.")
@@ -404,7 +405,7 @@ def meeting_for_host(request: HttpRequest, pk: int) -> tuple[Meeting, Membership
 
 
 @require_http_methods(["GET", "POST"])
-def reading_plan(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+def reading_plan(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A host sets what to read by the meeting and tags each question with the part of the book it is
     about, in one form."""
     meeting, _ = meeting_for_host(request, pk)
@@ -458,7 +459,7 @@ def _question_parts(posted, questions) -> tuple[dict[int, int | None], dict[int,
 
 
 @require_POST
-def reading_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+def reading_progress(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting, _ = meeting_for_member(request, pk)
     form = ProgressForm(request.POST)
     if form.is_valid():
@@ -470,12 +471,14 @@ def reading_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             where = reading_position_label(meeting.reading_unit, form.cleaned_data["position"])
             messages.success(request, f"Saved: you have read up to {where}.")
     else:
-        messages.error(request, form.errors["position"][0])
+        # An ErrorList item is its message: ErrorList.__getitem__ unwraps a ValidationError, which the
+        # stubs (typing the item as the list holds it) do not know.
+        messages.error(request, form.errors["position"][0])  # type: ignore[arg-type]
     return redirect(meeting.get_absolute_url() + "#reading")
 
 
 @require_POST
-def meeting_cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+def meeting_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting, _ = meeting_for_host(request, pk)
     try:
         if meeting.cancel():
@@ -485,7 +488,7 @@ def meeting_cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return redirect(meeting)
 
 
-def reading_context(request: HttpRequest, meeting: Meeting) -> dict:
+def reading_context(request: AuthenticatedHttpRequest, meeting: Meeting) -> dict:
     """The meeting page's reading section: the target, how many reached it, the viewer's progress."""
     mine = (
         ReadingProgress.objects.filter(meeting=meeting, user=request.user)
