@@ -362,7 +362,7 @@ def test_lengths_of_time_read_in_hours_and_minutes(minutes, said):
     assert hours_minutes(timedelta(minutes=minutes)) == said
 
 
-def test_the_club_page_still_runs_7_queries_with_ended_meetings(
+def test_the_club_page_still_runs_9_queries_with_ended_meetings(
     client, club, guide, host, django_assert_num_queries
 ):
     from django.utils import timezone
@@ -375,7 +375,7 @@ def test_the_club_page_still_runs_7_queries_with_ended_meetings(
             meeting.start()
             meeting.end()
     client.force_login(host)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(9):  # as tests/sessions/test_clubs.py pins it: ended meetings add none
         page = client.get(club.get_absolute_url()).content.decode()
     assert page.count('class="meeting-list__ran"') == 6
 
