@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from sessions.access import SESSION_KEY
-from sessions.models import Meeting, Participant
+from sessions.models import JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH, Meeting, Participant
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +28,14 @@ def test_the_join_page_asks_for_the_join_code(client):
     assert '<label for="id_code">Join code</label>' in page
     assert 'name="code"' in page
 
+
+
+def test_the_join_pages_example_code_is_as_long_as_real_codes_and_in_their_letters(client, db):
+    import re
+
+    hint = re.search(r"for example ([A-Z0-9 ]+)\.", client.get(reverse("sessions:join")).content.decode())
+    example = hint.group(1).replace(" ", "")
+    assert len(example) == JOIN_CODE_LENGTH and set(example) <= set(JOIN_CODE_ALPHABET)
 
 def test_a_join_code_is_found_whatever_its_case_and_spacing(client, live_meeting):
     typed = " ".join(live_meeting.join_code.lower()[:3]) + "  " + live_meeting.join_code.lower()[3:]
