@@ -442,7 +442,32 @@
   // ---------- After every update ----------
 
   var lastAnswerCount = null;
+  // Pushed forms carry no CSRF token (the same HTML goes to every screen; htmx sends the token from
+  // <body>). htmx wires new content up a moment after the swap, and a press in that moment submits the
+  // form natively: give each pushed form the token, so that it works as a plain form post then too.
+  var csrfToken = "";
+  try {
+    csrfToken = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+  } catch (error) {
+    csrfToken = "";
+  }
+  function armForms() {
+    if (!csrfToken) {
+      return;
+    }
+    screen.querySelectorAll('form[method="post"]').forEach(function (form) {
+      if (!form.querySelector('input[name="csrfmiddlewaretoken"]')) {
+        var input = document.createElement("input");
+        input.type = "hidden";
+        input.name = "csrfmiddlewaretoken";
+        input.value = csrfToken;
+        form.appendChild(input);
+      }
+    });
+  }
+
   function afterUpdate(region) {
+    armForms();
     var stage = document.querySelector("[data-live-stage]");
     if (stage) {
       var question = stage.getAttribute("data-question-id");
@@ -942,6 +967,9 @@
     var press = function (id) {
       var button = document.getElementById(id);
       if (button && !button.disabled) {
+        if (button.form) {
+          htmx.process(button.form); // pushed a moment ago, htmx may not have wired it up yet
+        }
         button.click();
         return true;
       }

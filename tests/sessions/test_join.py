@@ -29,13 +29,13 @@ def test_the_join_page_asks_for_the_join_code(client):
     assert 'name="code"' in page
 
 
-
 def test_the_join_pages_example_code_is_as_long_as_real_codes_and_in_their_letters(client, db):
     import re
 
     hint = re.search(r"for example ([A-Z0-9 ]+)\.", client.get(reverse("sessions:join")).content.decode())
     example = hint.group(1).replace(" ", "")
     assert len(example) == JOIN_CODE_LENGTH and set(example) <= set(JOIN_CODE_ALPHABET)
+
 
 def test_a_join_code_is_found_whatever_its_case_and_spacing(client, live_meeting):
     typed = " ".join(live_meeting.join_code.lower()[:3]) + "  " + live_meeting.join_code.lower()[3:]

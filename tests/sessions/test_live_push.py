@@ -365,3 +365,20 @@ def test_the_host_steps_with_the_keyboard_and_spotlights_an_answer_on_the_audien
     host.get_by_role("button", name="Unlock answers").wait_for(timeout=5_000)
     host.locator("body").press("?")
     assert host.get_by_role("dialog", name="Keyboard shortcuts").is_visible()
+
+
+def test_a_pushed_control_submitted_before_htmx_wires_it_up_works_as_a_plain_form(
+    contexts, live_server_process
+):
+    """htmx wires pushed content up a moment after the swap; a press in that moment posts the form
+    natively, which must carry the CSRF token that pushed HTML (the same for every screen) leaves out."""
+    server, _deployment, meeting_pk, code = live_server_process
+    host, guest = contexts(), contexts()
+    open_presenter(host, server, meeting_pk)
+    join_as_guest(guest, server, code)
+    post_answer(guest, "Pushed with its forms")  # the first answer: the presenter's region comes whole
+    host.get_by_text("Pushed with its forms").wait_for(timeout=5_000)
+    with host.expect_navigation():
+        host.evaluate("() => document.getElementById('control-next').form.submit()")  # no htmx at all
+    assert host.get_by_text("Question 2 of 3", exact=True).is_visible()
+    assert "Forbidden" not in host.content()
