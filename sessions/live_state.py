@@ -365,7 +365,8 @@ class RenderMemory:
             return ""
         old_ids = [key[1] for key, _html in before]
         new_ids = [key[1] for key, _html in listed]
-        kept = [pk for pk in old_ids if pk in set(new_ids)]
+        still_listed = set(new_ids)
+        kept = [pk for pk in old_ids if pk in still_listed]
         dropped = old_ids[: len(old_ids) - len(kept)]
         if not kept or old_ids[len(dropped) :] != kept or new_ids[: len(kept)] != kept:
             return ""  # something left from the middle, or the order changed: the list goes whole
