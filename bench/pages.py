@@ -313,7 +313,6 @@ def run(connections: int, seconds: float, posters: int, workers: int, answers_pe
         deployment = Deployment.sqlite(Path(folder))
         deployment.env["RATE_LIMITS"] = RATE_LIMITS
         deployment.in_production_mode()
-        deployment.manage("migrate", "--noinput", "-v0")
         deployment.manage("import_guide", DEMO_GUIDE)
         spec = json.loads(
             deployment.manage(

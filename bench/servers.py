@@ -8,20 +8,30 @@ a database (and, for several processes, a broker), which can be stopped and star
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import hashlib
 import os
 import secrets
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
+POSTGRES_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+# Migrated databases every deployment starts as a copy of (see `migrated_template`).
+TEMPLATES = Path(tempfile.gettempdir()) / "bookclub-migrated"
+POSTGRES_TEMPLATE_PREFIX = "bookclub_live_template_"
 
 # Builds the meeting every live test starts from; prints what the browser needs.
 SETUP_MEETING = """
@@ -84,7 +94,8 @@ class Deployment:
 
     @classmethod
     def sqlite(cls, folder: Path) -> Deployment:
-        return cls(cls._base_env() | {"DATABASE_URL": f"sqlite:///{folder / 'live.sqlite3'}"})
+        """A migrated SQLite file of its own in `folder`."""
+        return cls(cls._base_env() | {"DATABASE_URL": f"sqlite:///{_migrated_sqlite_copy(folder)}"})
 
     @classmethod
     def sqlite_and_redis(cls, folder: Path, redis_url: str = "redis://127.0.0.1:6379/15") -> Deployment:
@@ -93,7 +104,7 @@ class Deployment:
         return cls(
             cls._base_env()
             | {
-                "DATABASE_URL": f"sqlite:///{folder / 'live.sqlite3'}",
+                "DATABASE_URL": f"sqlite:///{_migrated_sqlite_copy(folder)}",
                 "REDIS_URL": redis_url,
             }
         )
@@ -114,13 +125,14 @@ class Deployment:
         """A fresh PostgreSQL database; with `broker` "redis", the processes meet in Redis (the channel
         layer); "local" keeps each process to itself."""
         name = f"bookclub_live_{secrets.token_hex(4)}"
-        admin = "postgres://postgres@127.0.0.1:5432/postgres"
-        _psql(admin, f"CREATE DATABASE {name}")
+        _psql(POSTGRES_ADMIN_URL, f"CREATE DATABASE {name} TEMPLATE {_migrated_postgres_template()}")
         env = {"DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}"}
         if broker == "redis":
             env["REDIS_URL"] = "redis://127.0.0.1:6379/15"
         deployment = cls(cls._base_env() | env)
-        deployment.cleanup.append(lambda: _psql(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        deployment.cleanup.append(
+            lambda: _psql(POSTGRES_ADMIN_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        )
         return deployment
 
     @staticmethod
@@ -155,7 +167,6 @@ class Deployment:
         return result.stdout
 
     def prepare_meeting(self) -> tuple[int, str]:
-        self.manage("migrate", "--noinput", "-v0")
         pk, code = self.manage("shell", "-v0", code=SETUP_MEETING).split()
         return int(pk), code
 
@@ -164,11 +175,84 @@ class Deployment:
             step()
 
 
-def _psql(url: str, statement: str) -> None:
+def _psql(url: str, statement: str) -> list[tuple]:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(statement)
+        cursor = connection.execute(statement)
+        return cursor.fetchall() if cursor.description else []
+
+
+# Every deployment starts from a database migrated once per machine and set of migrations, copied
+# (SQLite) or cloned with CREATE DATABASE ... TEMPLATE (PostgreSQL). Running `migrate` for each one
+# cost about 5 s of CPU, which the suite paid some thirty times. Templates of older migrations are left
+# in place: another checkout on this machine (a CI run, say) may be using them.
+
+
+def migrations_fingerprint() -> str:
+    """Changes whenever a migration or a locked dependency (whose apps bring migrations) changes."""
+    digest = hashlib.sha256()
+    for path in sorted(
+        [*PROJECT.glob("*/migrations/*.py"), PROJECT / "requirements.txt", PROJECT / "requirements-dev.txt"]
+    ):
+        digest.update(str(path.relative_to(PROJECT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+@contextmanager
+def _building(name: str) -> Iterator[None]:
+    """One process at a time builds a template (pytest-xdist runs several at once)."""
+    TEMPLATES.mkdir(exist_ok=True)
+    with open(TEMPLATES / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _migrate(database_url: str) -> None:
+    env = Deployment._base_env() | {"DATABASE_URL": database_url}
+    Deployment(env).manage("migrate", "--noinput", "-v0")
+
+
+def _migrated_sqlite_copy(folder: Path) -> Path:
+    fingerprint = migrations_fingerprint()
+    template = TEMPLATES / f"{fingerprint}.sqlite3"
+    if not template.exists():
+        with _building(fingerprint):
+            if not template.exists():
+                partial = TEMPLATES / f"{fingerprint}.partial"
+                partial.unlink(missing_ok=True)
+                _migrate(f"sqlite:///{partial}")
+                # Fold the write-ahead log into the file, so a copy of the file alone is the whole database.
+                with sqlite3.connect(partial) as connection:
+                    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                connection.close()
+                for leftover in (f"{partial}-wal", f"{partial}-shm"):
+                    Path(leftover).unlink(missing_ok=True)
+                os.replace(partial, template)
+    database = folder / "live.sqlite3"
+    shutil.copyfile(template, database)
+    return database
+
+
+def _migrated_postgres_template() -> str:
+    name = POSTGRES_TEMPLATE_PREFIX + migrations_fingerprint()
+    exists = f"SELECT 1 FROM pg_database WHERE datname = '{name}'"
+    if not _psql(POSTGRES_ADMIN_URL, exists):
+        with _building(name):
+            if not _psql(POSTGRES_ADMIN_URL, exists):
+                partial = name + "_partial"
+                _psql(POSTGRES_ADMIN_URL, f"CREATE DATABASE {partial}")
+                try:
+                    _migrate(f"postgres://postgres@127.0.0.1:5432/{partial}")
+                except BaseException:
+                    _psql(POSTGRES_ADMIN_URL, f"DROP DATABASE IF EXISTS {partial} WITH (FORCE)")
+                    raise
+                # Renamed only once whole, so a template that exists is always fully migrated.
+                _psql(POSTGRES_ADMIN_URL, f"ALTER DATABASE {partial} RENAME TO {name}")
+    return name
 
 
 class AsgiServer:

@@ -23,7 +23,6 @@ from bookclub.http import absolute_url
 def deployment(tmp_path_factory) -> Iterator[Deployment]:
     deployment = Deployment.sqlite(tmp_path_factory.mktemp("serve"))
     deployment.env |= {"RATE_LIMITS_ENABLED": "1", "RATE_LIMITS": "join=1/minute"}
-    deployment.manage("migrate", "--noinput", "-v0")
     yield deployment
     deployment.close()
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from bench.live import SETUP_GUESTS, Poster
-from bench.servers import AsgiServer, Deployment, postgres_answers, run_async
+from bench.servers import SETUP_MEETING, AsgiServer, Deployment, postgres_answers, run_async
 
 PEOPLE = 50
 RETRIES = 20
@@ -82,13 +82,14 @@ def deployment_on(backend: str, tmp_path) -> Iterator[Deployment]:
         deployment.close()
 
 
-def guests(deployment: Deployment, meeting_pk: int, count: int) -> tuple[list[str], int]:
-    """`count` guests seated in the meeting, each with a session of its own; returns their session keys
-    and the meeting's current question."""
-    setup = json.loads(
-        deployment.manage("shell", "-v0", code=SETUP_GUESTS.format(pk=meeting_pk, count=count))
-    )
-    return setup["keys"], setup["question"]
+def meeting_with_guests(deployment: Deployment, count: int) -> tuple[int, list[str], int]:
+    """A live meeting with `count` guests seated in it, each with a session of its own (in one
+    `manage.py shell`, since each costs a second of start-up); returns the meeting, the guests' session
+    keys and the meeting's current question."""
+    code = SETUP_MEETING + SETUP_GUESTS.format(pk="meeting.pk", count=count)
+    meeting_line, guests_line = deployment.manage("shell", "-v0", code=code).splitlines()
+    setup = json.loads(guests_line)
+    return int(meeting_line.split()[0]), setup["keys"], setup["question"]
 
 
 async def ready_posters(server: AsgiServer, meeting_pk: int, keys: list[str], question: int) -> list[Poster]:
@@ -178,8 +179,7 @@ BACKENDS = [
 @pytest.mark.parametrize(("backend", "workers"), BACKENDS)
 def test_fifty_people_posting_at_the_same_moment_all_get_their_answer_saved(backend, workers, tmp_path):
     with deployment_on(backend, tmp_path) as deployment:
-        meeting_pk, _ = deployment.prepare_meeting()
-        keys, question = guests(deployment, meeting_pk, PEOPLE)
+        meeting_pk, keys, question = meeting_with_guests(deployment, PEOPLE)
         server = Server(AsgiServer(deployment, workers=workers)).start()
         try:
             posters = run_async(ready_posters(server.server, meeting_pk, keys, question))
@@ -205,8 +205,7 @@ def test_fifty_people_posting_at_the_same_moment_all_get_their_answer_saved(back
 @pytest.mark.parametrize(("backend", "workers"), BACKENDS)
 def test_twenty_retries_of_one_post_at_the_same_moment_save_one_answer(backend, workers, tmp_path):
     with deployment_on(backend, tmp_path) as deployment:
-        meeting_pk, _ = deployment.prepare_meeting()
-        keys, question = guests(deployment, meeting_pk, 1)
+        meeting_pk, keys, question = meeting_with_guests(deployment, 1)
         server = Server(AsgiServer(deployment, workers=workers)).start()
         token = uuid.uuid4()
         try:

@@ -21,7 +21,7 @@ from tests.sessions.test_concurrency import (
     answers_in_database,
     deployment_on,
     fire_at_once,
-    guests,
+    meeting_with_guests,
     ready_posters,
 )
 
@@ -57,8 +57,7 @@ async def post_one_by_one(posters: list[Poster]) -> dict[Poster, list[str]]:
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_every_acknowledged_answer_survives_a_hard_kill_of_the_server(backend, tmp_path):
     with deployment_on(backend, tmp_path) as deployment:
-        meeting_pk, _ = deployment.prepare_meeting()
-        keys, question = guests(deployment, meeting_pk, READERS)
+        meeting_pk, keys, question = meeting_with_guests(deployment, READERS)
         server = Server(AsgiServer(deployment)).start()
         try:
             posters = run_async(ready_posters(server.server, meeting_pk, keys, question))
@@ -79,8 +78,7 @@ def test_every_acknowledged_answer_survives_a_hard_kill_of_the_server(backend, t
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_posts_cut_off_by_a_hard_kill_are_saved_once_when_retried_after_the_restart(backend, tmp_path):
     with deployment_on(backend, tmp_path) as deployment:
-        meeting_pk, _ = deployment.prepare_meeting()
-        keys, question = guests(deployment, meeting_pk, IN_FLIGHT)
+        meeting_pk, keys, question = meeting_with_guests(deployment, IN_FLIGHT)
         server = Server(AsgiServer(deployment)).start()
 
         def kill_midway(received: int) -> None:
