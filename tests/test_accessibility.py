@@ -27,11 +27,11 @@ from django.utils.http import urlsafe_base64_encode
 from guides.exchange import import_guide
 from guides.models import Guide
 from sessions.models import Club, Meeting, Participant
+from tests.axe import axe_violations
 from tests.conftest import DEMO_GUIDE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 PASSWORD = "a-long-Reading-list-42"
 POLL_WAIT = 5_000  # ms: the test server holds no event stream, so the screens poll (every 2 s by default)
 
@@ -432,16 +432,6 @@ PAGES = [
 # ---------- axe-core on every page, light and dark ----------
 
 
-def axe_violations(page) -> str:
-    """The page's WCAG A/AA violations as a readable report, or "" when there are none."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
-    if results.violations_count == 0:
-        return ""
-    return f"{page.url}\n{results.generate_report()}"
-
-
 def finish_transitions(page) -> None:
     """Colours are judged at rest: a scheme switched under a loaded page fades for 0.15 s. (A live region
     swapped meanwhile cancels its own fades, which reject: those are at rest too.)"""
@@ -471,7 +461,7 @@ def test_every_page_passes_axe_in_light_and_dark_colour_schemes(page, site, visi
     page.emulate_media(color_scheme="dark")
     finish_transitions(page)
     assert page.evaluate("() => matchMedia('(prefers-color-scheme: dark)').matches")
-    dark = axe_violations(page)
+    dark = axe_violations(page, colours_only=True)
 
     assert not (light or dark), f"light:\n{light}\n\ndark:\n{dark}"
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sessions.models import Answer, Meeting, Participant
+from tests.axe import axe_violations
 
 pytestmark = pytest.mark.django_db
 
@@ -900,8 +901,6 @@ def test_views_refuse_the_wrong_http_method(host_client, live_meeting):
 
 # ---------- In a real browser ----------
 
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-
 
 def log_in_browser(page, live_server, user) -> None:
     client = Client()
@@ -910,11 +909,9 @@ def log_in_browser(page, live_server, user) -> None:
     page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
 
 
-def assert_no_axe_violations(page) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
-    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+def assert_no_axe_violations(page, *, colours_only: bool = False) -> None:
+    violations = axe_violations(page, colours_only=colours_only)
+    assert not violations, violations
 
 
 @pytest.mark.browser
