@@ -67,6 +67,31 @@
     true
   );
 
+  // After a swap htmx focuses the new control that carries autofocus, and the browser scrolls to it.
+  // On a slow phone the smooth scroll that the press itself began (to the control pressed) can still
+  // be running and win, leaving the focused control half off the screen: look again once scrolling
+  // has stopped. Only for a moment after the swap, so a person's own scrolling is left alone.
+  function fullyInView(element) {
+    var box = element.getBoundingClientRect();
+    return box.top >= 0 && box.bottom <= window.innerHeight;
+  }
+  document.addEventListener("htmx:afterSettle", function () {
+    var focused = document.activeElement;
+    if (!focused || focused === document.body) {
+      return;
+    }
+    var bringBack = function () {
+      if (document.activeElement === focused && !fullyInView(focused)) {
+        focused.scrollIntoView({ block: "center" }); // an edge would leave part of a pixel off
+      }
+    };
+    bringBack();
+    window.addEventListener("scrollend", bringBack, { once: true });
+    window.setTimeout(function () {
+      window.removeEventListener("scrollend", bringBack);
+    }, 1500);
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     enhance(document);
   });
