@@ -426,6 +426,10 @@
     }
   });
   document.body.addEventListener("htmx:afterSwap", function (event) {
+    // htmx wires swapped-in content up only as the swap settles, 20 ms later (pushes through the SSE
+    // extension included): Enter pressed in between, as a push lands, would post the form natively
+    // and reload the page, the focus back at the top. Wire it up now; settling then skips it.
+    htmx.process(event.target);
     keepPlace.after();
     afterUpdate(event.target);
   });

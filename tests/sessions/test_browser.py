@@ -363,6 +363,29 @@ def test_the_host_runs_the_meeting_by_keyboard_alone(open_context, live_server, 
     host.wait_for_url("**/recap/")
 
 
+def test_a_control_pressed_the_moment_a_push_replaces_it_is_sent_in_place(open_context, live_server, scene):
+    host = open_context()
+    log_in(host, scene.host, live_server.url)
+    host.goto(reverse("sessions:present", args=[scene.live.pk]))
+    wait_for_htmx(host)
+    host.locator("#control-next").focus()
+
+    # A push swaps the controls in as the SSE extension does (the region's swap: innerHTML, settling
+    # 20 ms later), and the host presses Next in that same instant.
+    host.evaluate(
+        """() => {
+            const region = document.getElementById('presenter-live');
+            htmx.swap(region, region.innerHTML, {swapStyle: 'innerHTML', swapDelay: 0, settleDelay: 20});
+            document.getElementById('control-next').click();
+        }"""
+    )
+
+    expect(host.locator(".stage__number")).to_have_text("Question 2 of 10")
+    settled(host)
+    assert still_the_same_document(host), "the press reloaded the page instead of going through htmx"
+    assert focused_id(host) == "control-next"
+
+
 def in_view(page, element_id: str) -> bool:
     return page.evaluate(
         """id => { const box = document.getElementById(id).getBoundingClientRect();
