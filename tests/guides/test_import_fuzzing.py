@@ -338,7 +338,10 @@ json_values = st.recursive(
     max_leaves=6,
 )
 illustrations = st.one_of(
-    st.just({"filename": "cover.png", "data": _png()}),
+    # Built afresh for each draw: st.just would hand every example the same dict, and a later mutation
+    # of one example (removing its "filename") would change what the next example draws (Hypothesis
+    # then stops with FlakyStrategyDefinition).
+    st.builds(dict, filename=st.just("cover.png"), data=st.just(_png())),
     st.fixed_dictionaries({"filename": odd_text, "data": st.sampled_from([_png(), "", "!!!", "aGVsbG8="])}),
     json_values,
 )
